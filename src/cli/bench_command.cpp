@@ -1,0 +1,135 @@
+// `tilescope bench model`: latency and memory of one model on random input.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <random>
+#include <regex>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "tilescope/engine/onnx_import.h"
+#include "tilescope/engine/session.h"
+
+namespace tilescope::cli {
+namespace {
+
+double percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  const double pos = p * static_cast<double>(v.size() - 1);
+  const auto lo = static_cast<std::size_t>(pos);
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+}
+
+double peak_rss_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+// The input shape for a [N,C,H,W] image input: batch and spatial size from the
+// options, channels (and anything else static) from the model.
+engine::Shape bench_shape(const engine::ValueInfo& in, int batch, const std::string& size) {
+  engine::Shape shape;
+  for (const auto& d : in.dims) shape.push_back(d.value);
+  if (!in.has_shape || shape.empty()) throw Error("input '" + in.name + "' has no shape; cannot benchmark");
+  shape[0] = batch;
+  if (!size.empty()) {
+    std::smatch m;
+    if (!std::regex_match(size, m, std::regex(R"((\d+)x(\d+))")) || shape.size() != 4) {
+      throw Error("--input-size " + size + ": expected HxW for a 4-D image input");
+    }
+    shape[2] = std::stoll(m[1]);
+    shape[3] = std::stoll(m[2]);
+  }
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] < 0) {
+      throw Error("input '" + in.name + "' dimension " + std::to_string(i) + " is dynamic: give --input-size HxW");
+    }
+  }
+  return shape;
+}
+
+}  // namespace
+
+void add_bench_commands(CLI::App& app) {
+  auto* bench = app.add_subcommand("bench", "Benchmarks");
+  bench->require_subcommand(1);
+  auto* model = bench->add_subcommand("model", "Latency (median, p90) and peak memory of a model on random input");
+  static std::string path, size, backend = "onednn";
+  static int batch = 1, threads = 0, iters = 50, warmup = 5;
+  static bool json = false;
+  model->add_option("model", path, "ONNX file")->required();
+  model->add_option("--input-size", size, "HxW of the image input (default: the model's)");
+  model->add_option("--batch", batch, "Batch size")->check(CLI::Range(1, 256));
+  model->add_option("--threads", threads, "Threads (0 = all cores)");
+  model->add_option("--iters", iters, "Timed runs")->check(CLI::Range(1, 100000));
+  model->add_option("--warmup", warmup, "Untimed runs first")->check(CLI::Range(0, 1000));
+  model->add_option("--backend", backend, "reference | onednn")->check(CLI::IsMember({"reference", "onednn"}));
+  model->add_flag("--json", json, "Print one JSON object");
+  model->callback([] {
+    engine::Graph graph = engine::load_onnx(path);
+    if (graph.inputs.size() != 1) throw Error(path + ": bench model supports single-input models");
+    const engine::Shape shape = bench_shape(graph.inputs[0], batch, size);
+    engine::SessionOptions options;
+    options.backend = *engine::parse_backend(backend);
+    options.threads = threads;
+    options.input_shapes[graph.inputs[0].name] = shape;
+
+    const auto t_load = std::chrono::steady_clock::now();
+    engine::Session session = [&] {
+      try {
+        return engine::Session::from_graph(std::move(graph), options);
+      } catch (const Error& e) {
+        throw Error(path + ": " + e.what());
+      }
+    }();
+    const double load_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_load).count();
+
+    engine::Tensor input(engine::DType::kFloat32, shape);
+    std::mt19937 rng(0);
+    std::uniform_real_distribution<float> uni(0.0f, 1.0f);
+    for (float& v : input.values<float>()) v = uni(rng);
+
+    for (int i = 0; i < warmup; ++i) session.run(input);
+    std::vector<double> ms;
+    for (int i = 0; i < iters; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      session.run(input);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
+    const engine::MemoryReport mem = session.memory_report();
+    nlohmann::json j = {{"model", path},
+                        {"backend", backend},
+                        {"input_shape", shape},
+                        {"batch", batch},
+                        {"threads", threads},
+                        {"iters", iters},
+                        {"load_ms", load_ms},
+                        {"median_ms", percentile(ms, 0.5)},
+                        {"p90_ms", percentile(ms, 0.9)},
+                        {"min_ms", *std::min_element(ms.begin(), ms.end())},
+                        {"peak_rss_mb", peak_rss_mb()},
+                        {"weights_mb", static_cast<double>(mem.weight_bytes) / (1 << 20)},
+                        {"activations_mb", static_cast<double>(mem.activation_bytes) / (1 << 20)},
+                        {"activations_without_reuse_mb", static_cast<double>(mem.activation_naive_bytes) / (1 << 20)}};
+    if (json) {
+      std::cout << j.dump() << "\n";
+      return;
+    }
+    std::printf("%s  %s  input %s  threads %d\n", path.c_str(), backend.c_str(), engine::shape_str(shape).c_str(),
+                threads);
+    std::printf("load %.1f ms | median %.2f ms  p90 %.2f ms  min %.2f ms over %d runs\n", load_ms,
+                j["median_ms"].get<double>(), j["p90_ms"].get<double>(), j["min_ms"].get<double>(), iters);
+    std::printf("peak RSS %.1f MB | weights %.1f MB  activations %.1f MB (%.1f MB without reuse)\n",
+                j["peak_rss_mb"].get<double>(), j["weights_mb"].get<double>(), j["activations_mb"].get<double>(),
+                j["activations_without_reuse_mb"].get<double>());
+  });
+}
+
+}  // namespace tilescope::cli

@@ -1,0 +1,13 @@
+// Subcommand registration for the tilescope binary. Each add_* function adds one
+// command family to the app; the callbacks throw tilescope::Error on failure,
+// which main() turns into "error: ..." and exit code 1.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace tilescope::cli {
+
+void add_model_commands(CLI::App& app);  // model inspect | model run
+void add_bench_commands(CLI::App& app);  // bench model
+
+}  // namespace tilescope::cli

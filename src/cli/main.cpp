@@ -1,0 +1,25 @@
+// tilescope: one binary, one subcommand per job.
+#include <iostream>
+
+#include "commands.h"
+#include "tilescope/core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"tilescope: real-time small-object detection with sliced inference on the CPU"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "tilescope 0.1.0");
+  tilescope::cli::add_model_commands(app);
+  tilescope::cli::add_bench_commands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const tilescope::Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,171 @@
+// `tilescope model inspect` and `tilescope model run`.
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "tilescope/engine/npy.h"
+#include "tilescope/engine/onnx_import.h"
+#include "tilescope/engine/session.h"
+
+namespace tilescope::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using engine::Graph;
+
+std::string dims_str(const engine::ValueInfo& v) {
+  if (!v.has_shape) return "?";
+  std::string s = "[";
+  for (std::size_t i = 0; i < v.dims.size(); ++i) {
+    if (i) s += ",";
+    s += v.dims[i].is_static() ? std::to_string(v.dims[i].value) : (v.dims[i].symbol.empty() ? "?" : v.dims[i].symbol);
+  }
+  return s + "]";
+}
+
+nlohmann::json inspect_json(const std::string& path, const Graph& g) {
+  nlohmann::json j;
+  j["file"] = path;
+  j["opset"] = g.opset;
+  j["producer"] = g.producer;
+  auto values = [](const std::vector<engine::ValueInfo>& vs) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& v : vs) a.push_back({{"name", v.name}, {"dtype", engine::dtype_name(v.dtype)}, {"shape", dims_str(v)}});
+    return a;
+  };
+  j["inputs"] = values(g.inputs);
+  j["outputs"] = values(g.outputs);
+  j["metadata"] = g.metadata;
+  std::map<std::string, int> hist;
+  for (const auto& n : g.nodes) hist[n.domain.empty() ? n.op_type : n.domain + "." + n.op_type]++;
+  j["operators"] = hist;
+  j["nodes"] = g.nodes.size();
+  std::size_t params = 0;
+  for (const auto& [name, t] : g.initializers) params += static_cast<std::size_t>(t.size());
+  j["parameters"] = params;
+  j["unsupported"] = engine::unsupported_operators(g);
+  return j;
+}
+
+void print_inspect(const nlohmann::json& j) {
+  std::cout << "model     " << j["file"].get<std::string>() << "\n"
+            << "opset     " << j["opset"] << "   producer " << j["producer"].get<std::string>() << "\n"
+            << "nodes     " << j["nodes"] << "   parameters " << j["parameters"] << "\n";
+  for (const char* kind : {"inputs", "outputs"}) {
+    std::cout << kind << ":\n";
+    for (const auto& v : j[kind]) {
+      std::cout << "  " << v["name"].get<std::string>() << "  " << v["dtype"].get<std::string>() << " "
+                << v["shape"].get<std::string>() << "\n";
+    }
+  }
+  if (!j["metadata"].empty()) {
+    std::cout << "metadata:\n";
+    for (const auto& [k, v] : j["metadata"].items()) {
+      std::string s = v.get<std::string>();
+      if (s.size() > 120) s = s.substr(0, 117) + "...";
+      std::cout << "  " << k << ": " << s << "\n";
+    }
+  }
+  std::cout << "operators:\n";
+  for (const auto& [op, n] : j["operators"].items()) std::cout << "  " << op << " x" << n << "\n";
+  if (j["unsupported"].empty()) {
+    std::cout << "unsupported operators: none\n";
+  } else {
+    std::cout << "unsupported operators:\n";
+    for (const auto& s : j["unsupported"]) std::cout << "  " << s.get<std::string>() << "\n";
+  }
+}
+
+// "images=x.npy" or "x.npy" (single-input models).
+std::map<std::string, engine::Tensor> read_inputs(const std::vector<std::string>& specs,
+                                                  const std::vector<engine::ValueInfo>& model_inputs) {
+  std::map<std::string, engine::Tensor> inputs;
+  for (const std::string& spec : specs) {
+    auto eq = spec.find('=');
+    std::string name, file;
+    if (eq == std::string::npos) {
+      if (model_inputs.size() != 1) {
+        throw Error("--input " + spec + ": the model has " + std::to_string(model_inputs.size()) +
+                    " inputs; use NAME=FILE.npy");
+      }
+      name = model_inputs[0].name;
+      file = spec;
+    } else {
+      name = spec.substr(0, eq);
+      file = spec.substr(eq + 1);
+    }
+    inputs.emplace(name, engine::read_npy(file));
+  }
+  return inputs;
+}
+
+std::string file_safe(std::string name) {
+  for (char& c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) c = '_';
+  }
+  return name;
+}
+
+}  // namespace
+
+void add_model_commands(CLI::App& app) {
+  auto* model = app.add_subcommand("model", "Inspect and run ONNX models");
+  model->require_subcommand(1);
+
+  auto* inspect = model->add_subcommand("inspect", "Inputs, outputs, opset, metadata, operators of a model");
+  static std::string inspect_path;
+  static bool inspect_json_out = false;
+  inspect->add_option("model", inspect_path, "ONNX file")->required();
+  inspect->add_flag("--json", inspect_json_out, "Print one JSON object");
+  inspect->callback([] {
+    Graph g = engine::load_onnx(inspect_path);
+    auto j = inspect_json(inspect_path, g);
+    if (inspect_json_out) {
+      std::cout << j.dump(2) << "\n";
+    } else {
+      print_inspect(j);
+    }
+    if (!j["unsupported"].empty()) throw Error(inspect_path + ": the model uses unsupported operators");
+  });
+
+  auto* run = model->add_subcommand("run", "Run a model on .npy inputs and write one .npy per output");
+  static std::string run_path, out_dir, backend = "onednn";
+  static std::vector<std::string> input_specs;
+  static int threads = 0;
+  run->add_option("model", run_path, "ONNX file")->required();
+  run->add_option("--input", input_specs, "NAME=FILE.npy (or FILE.npy for single-input models)")->required();
+  run->add_option("--output-dir", out_dir, "Folder for the outputs (created)")->required();
+  run->add_option("--backend", backend, "reference | onednn")->check(CLI::IsMember({"reference", "onednn"}));
+  run->add_option("--threads", threads, "Threads (0 = all cores)");
+  run->callback([] {
+    engine::SessionOptions options;
+    options.backend = *engine::parse_backend(backend);
+    options.threads = threads;
+    // Input shapes come from the .npy files: the model's dims are fixed to them at load.
+    engine::Graph graph = engine::load_onnx(run_path);
+    std::map<std::string, engine::Tensor> inputs = read_inputs(input_specs, graph.inputs);
+    for (const auto& [name, t] : inputs) options.input_shapes[name] = t.shape();
+    engine::Session session = [&] {
+      try {
+        return engine::Session::from_graph(std::move(graph), options);
+      } catch (const Error& e) {
+        throw Error(run_path + ": " + e.what());
+      }
+    }();
+    std::map<std::string, const engine::Tensor*> feed;
+    for (const auto& [name, t] : inputs) feed[name] = &t;
+    std::vector<engine::Tensor> outputs = session.run(feed);
+    fs::create_directories(out_dir);
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+      const std::string file = (fs::path(out_dir) / (file_safe(session.outputs()[i].name) + ".npy")).string();
+      engine::write_npy(file, outputs[i]);
+      std::cout << file << "  " << engine::dtype_name(outputs[i].dtype()) << " " << engine::shape_str(outputs[i].shape())
+                << "\n";
+    }
+  });
+}
+
+}  // namespace tilescope::cli

@@ -1,0 +1,81 @@
+// Session: a loaded model ready to run on one backend.
+//
+// Loading imports the file, checks every operator is supported (all unsupported
+// ones reported together) and, when every input shape is static or fixed by
+// SessionOptions::input_shapes, compiles right away so shape errors surface at
+// load. Other input shapes (e.g. another batch size) compile lazily on first use
+// and are cached. A Session is not thread-safe: use one per thread.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tilescope/engine/graph.h"
+
+namespace tilescope::engine {
+
+enum class Backend { kReference, kOnednn };
+
+std::optional<Backend> parse_backend(std::string_view name);  // "reference" | "onednn"
+std::string_view backend_name(Backend backend);
+
+struct SessionOptions {
+  Backend backend = Backend::kOnednn;
+  int threads = 0;  // 0 = all cores (onednn backend)
+  // Fixed shapes for inputs with dynamic dims, e.g. {"images", {1,3,384,640}}.
+  std::map<std::string, Shape> input_shapes;
+  bool fuse = true;  // Conv+BN / activation / residual fusion passes
+};
+
+struct MemoryReport {
+  std::size_t weight_bytes = 0;           // constants held by the backend
+  std::size_t activation_bytes = 0;       // planned activation arena (with buffer reuse)
+  std::size_t activation_naive_bytes = 0; // the same without reuse
+  std::size_t scratch_bytes = 0;          // backend scratchpad
+};
+
+class Session {
+ public:
+  // Opens an ONNX file (.onnx) or a TF.js graph model (model.json).
+  static Session open(const std::string& path, SessionOptions options = {});
+  static Session from_graph(Graph graph, SessionOptions options = {});
+
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+  ~Session();
+
+  const Graph& model() const;  // as imported
+  const std::vector<ValueInfo>& inputs() const;
+  const std::vector<ValueInfo>& outputs() const;
+  const SessionOptions& options() const;
+
+  // Runs the model. `inputs` by name; every graph input must be given. Returns
+  // the outputs in graph output order. Throws Error on a missing input or a
+  // shape/type that does not fit the model.
+  std::vector<Tensor> run(const std::map<std::string, const Tensor*>& inputs);
+  // Convenience for single-input models.
+  std::vector<Tensor> run(const Tensor& input);
+
+  // Compiles for these input shapes now (cached for later runs).
+  void prepare(const std::map<std::string, Shape>& input_shapes);
+  // Memory of the most recently compiled plan.
+  MemoryReport memory_report() const;
+  // The graph after specialisation and passes, for the most recent plan.
+  const Graph& compiled_graph() const;
+
+ private:
+  struct Impl;
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Names of operators in `graph` that no backend supports, with the nodes using
+// each: "Mod (2 nodes: /m/Mod, /m/Mod_1)". Empty when all are supported.
+std::vector<std::string> unsupported_operators(const Graph& graph);
+
+}  // namespace tilescope::engine
