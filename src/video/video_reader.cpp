@@ -1,0 +1,162 @@
+#include "tilescope/video/video_reader.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/imgutils.h>
+#include <libswscale/swscale.h>
+}
+
+#include <algorithm>
+
+#include "ffmpeg_error.h"
+#include "tilescope/core/error.h"
+
+namespace tilescope::video {
+
+struct VideoReader::Impl {
+  std::string url;
+  AVFormatContext* format = nullptr;
+  AVCodecContext* codec = nullptr;
+  SwsContext* sws = nullptr;
+  AVPacket* packet = nullptr;
+  AVFrame* frame = nullptr;
+  int stream_index = -1;
+  AVRational time_base{0, 1};
+  std::int64_t next_index = 0;
+  std::int64_t first_pts = AV_NOPTS_VALUE;
+  bool draining = false;
+  bool finished = false;
+  VideoInfo info;
+
+  ~Impl() {
+    sws_freeContext(sws);
+    av_frame_free(&frame);
+    av_packet_free(&packet);
+    avcodec_free_context(&codec);
+    avformat_close_input(&format);
+  }
+
+  [[noreturn]] void fail(const std::string& what, int code) const {
+    throw Error(url + ": " + what + (code < 0 ? ": " + av_error_text(code) : std::string()));
+  }
+
+  // Converts the decoded AVFrame into out.bgr.
+  void convert(Frame& out) {
+    const int w = frame->width, h = frame->height;
+    sws = sws_getCachedContext(sws, w, h, static_cast<AVPixelFormat>(frame->format), w, h, AV_PIX_FMT_BGR24,
+                               SWS_BILINEAR, nullptr, nullptr, nullptr);
+    if (sws == nullptr) fail("cannot convert the decoded pixel format", 0);
+    out.bgr.create(h, w, CV_8UC3);
+    std::uint8_t* dst[4] = {out.bgr.data, nullptr, nullptr, nullptr};
+    int dst_stride[4] = {static_cast<int>(out.bgr.step[0]), 0, 0, 0};
+    sws_scale(sws, frame->data, frame->linesize, 0, h, dst, dst_stride);
+    std::int64_t pts = frame->best_effort_timestamp;
+    if (pts != AV_NOPTS_VALUE && first_pts == AV_NOPTS_VALUE) first_pts = pts;
+    if (pts != AV_NOPTS_VALUE) {
+      out.timestamp_s = static_cast<double>(pts - first_pts) * av_q2d(time_base);
+    } else {
+      out.timestamp_s = info.fps > 0 ? static_cast<double>(next_index) / info.fps : 0.0;
+    }
+    out.index = next_index++;
+  }
+};
+
+VideoReader::VideoReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+VideoReader::VideoReader(VideoReader&&) noexcept = default;
+VideoReader& VideoReader::operator=(VideoReader&&) noexcept = default;
+VideoReader::~VideoReader() = default;
+
+VideoReader VideoReader::open(const std::string& url, const ReaderOptions& options) {
+  quiet_ffmpeg_logs();
+  auto impl = std::make_unique<Impl>();
+  impl->url = url;
+  AVDictionary* dict = nullptr;
+  const std::string timeout_us = std::to_string(static_cast<std::int64_t>(options.open_timeout_s * 1e6));
+  if (url.find("://") != std::string::npos) {
+    av_dict_set(&dict, "rw_timeout", timeout_us.c_str(), 0);  // network I/O: give up instead of hanging
+    if (url.rfind("rtsp://", 0) == 0) {
+      av_dict_set(&dict, "timeout", timeout_us.c_str(), 0);
+      if (!options.rtsp_transport.empty()) av_dict_set(&dict, "rtsp_transport", options.rtsp_transport.c_str(), 0);
+    }
+  }
+  int rc = avformat_open_input(&impl->format, url.c_str(), nullptr, &dict);
+  av_dict_free(&dict);
+  if (rc < 0) impl->fail("cannot open", rc);
+  rc = avformat_find_stream_info(impl->format, nullptr);
+  if (rc < 0) impl->fail("cannot read stream information", rc);
+  const AVCodec* decoder = nullptr;
+  rc = av_find_best_stream(impl->format, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0);
+  if (rc < 0) impl->fail("no decodable video stream", rc);
+  impl->stream_index = rc;
+  AVStream* stream = impl->format->streams[rc];
+  impl->time_base = stream->time_base;
+
+  impl->codec = avcodec_alloc_context3(decoder);
+  if (impl->codec == nullptr) impl->fail("out of memory", 0);
+  rc = avcodec_parameters_to_context(impl->codec, stream->codecpar);
+  if (rc < 0) impl->fail("bad codec parameters", rc);
+  impl->codec->thread_count = 1;  // inference owns the cores; decode stays on one
+  rc = avcodec_open2(impl->codec, decoder, nullptr);
+  if (rc < 0) impl->fail("cannot open the " + std::string(decoder->name) + " decoder", rc);
+  if (impl->codec->width <= 0 || impl->codec->height <= 0) impl->fail("video stream has no frame size", 0);
+
+  impl->packet = av_packet_alloc();
+  impl->frame = av_frame_alloc();
+  if (impl->packet == nullptr || impl->frame == nullptr) impl->fail("out of memory", 0);
+
+  VideoInfo& info = impl->info;
+  info.width = impl->codec->width;
+  info.height = impl->codec->height;
+  AVRational rate = stream->avg_frame_rate.num > 0 ? stream->avg_frame_rate : stream->r_frame_rate;
+  info.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0.0;
+  info.frame_count = stream->nb_frames > 0 ? stream->nb_frames : -1;
+  if (info.frame_count < 0 && impl->format->duration > 0 && info.fps > 0) {
+    info.frame_count = static_cast<std::int64_t>(static_cast<double>(impl->format->duration) / AV_TIME_BASE * info.fps + 0.5);
+  }
+  info.codec = decoder->name;
+  return VideoReader(std::move(impl));
+}
+
+const VideoInfo& VideoReader::info() const { return impl_->info; }
+
+bool VideoReader::read(Frame& out) {
+  Impl& s = *impl_;
+  while (!s.finished) {
+    int rc = avcodec_receive_frame(s.codec, s.frame);
+    if (rc == 0) {
+      s.convert(out);
+      av_frame_unref(s.frame);
+      return true;
+    }
+    if (rc == AVERROR_EOF) {
+      s.finished = true;
+      break;
+    }
+    if (rc != AVERROR(EAGAIN)) s.fail("decode error at frame " + std::to_string(s.next_index), rc);
+    if (s.draining) {
+      s.finished = true;
+      break;
+    }
+    // The decoder wants more input.
+    rc = av_read_frame(s.format, s.packet);
+    if (rc == AVERROR_EOF) {
+      s.draining = true;
+      avcodec_send_packet(s.codec, nullptr);
+      continue;
+    }
+    if (rc < 0) s.fail("read error at frame " + std::to_string(s.next_index), rc);
+    if (s.packet->stream_index == s.stream_index) {
+      rc = avcodec_send_packet(s.codec, s.packet);
+      av_packet_unref(s.packet);
+      if (rc < 0 && rc != AVERROR(EAGAIN) && rc != AVERROR_INVALIDDATA) {
+        s.fail("decode error at frame " + std::to_string(s.next_index), rc);
+      }
+    } else {
+      av_packet_unref(s.packet);
+    }
+  }
+  return false;
+}
+
+}  // namespace tilescope::video
