@@ -10,8 +10,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "tilescope 0.1.0");
   tilescope::cli::add_model_commands(app);
   tilescope::cli::add_bench_commands(app);
+  tilescope::cli::add_detect_command(app);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& e) {
+    return e.get_exit_code();  // the command already reported what failed
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const tilescope::Error& e) {

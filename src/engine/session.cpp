@@ -7,6 +7,7 @@
 #include "backends/reference/op_registry.h"
 #include "passes/passes.h"
 #include "tilescope/engine/onnx_import.h"
+#include "tilescope/engine/tfjs_import.h"
 
 namespace tilescope::engine {
 namespace {
@@ -90,10 +91,7 @@ Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
 Session Session::open(const std::string& path, SessionOptions options) {
-  if (ends_with(path, ".json")) {
-    throw Error(path + ": TF.js graph models are not supported yet (only ONNX files)");
-  }
-  Graph graph = load_onnx(path);
+  Graph graph = ends_with(path, ".json") ? load_tfjs(path) : load_onnx(path);
   try {
     return from_graph(std::move(graph), std::move(options));
   } catch (const Error& e) {
@@ -127,7 +125,8 @@ Session Session::from_graph(Graph graph, SessionOptions options) {
     }
     session.prepare(shapes);
   } else {
-    for (const auto& [name, shape] : fixed) {
+    for (const auto& entry : fixed) {
+      const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture those
       const auto& ins = session.impl_->model.inputs;
       if (std::none_of(ins.begin(), ins.end(), [&](const ValueInfo& in) { return in.name == name; })) {
         throw Error("input shape given for '" + name + "', but the model has no input of that name");

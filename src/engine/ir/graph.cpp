@@ -60,7 +60,9 @@ const Tensor& Attributes::get_tensor(const std::string& name) const {
 
 Attributes Attributes::clone() const {
   Attributes out;
-  for (const auto& [name, value] : values_) {
+  for (const auto& entry : values_) {
+    const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture those
+    const AttrValue& value = entry.second;
     if (const auto* t = std::get_if<Tensor>(&value)) {
       out.set(name, t->clone());
     } else {

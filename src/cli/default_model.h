@@ -1,0 +1,13 @@
+// Where the default model (NanoDet-m, COCO) lives: $TILESCOPE_MODEL if set,
+// else <cache>/models/nanodet/nanodet.json with <cache> = $TILESCOPE_CACHE or
+// the build's source tree .cache (filled by scripts/setup).
+#pragma once
+
+#include <string>
+
+namespace tilescope::cli {
+
+// Throws Error with a hint to run scripts/setup when the file is missing.
+std::string default_model_path();
+
+}  // namespace tilescope::cli

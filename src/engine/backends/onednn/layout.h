@@ -1,0 +1,46 @@
+// Memory-descriptor helpers: ONNX shapes to oneDNN dims, plain (row-major)
+// layouts, and "the same dimension order with other dims" for ops whose
+// sources must share a fixed format (concat, split).
+#pragma once
+
+#include "tilescope/engine/tensor.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <string>
+#include <vector>
+
+namespace tilescope::engine::onednn {
+
+using Md = dnnl::memory::desc;
+using Dims = dnnl::memory::dims;
+
+// oneDNN has no rank-0 tensors: a scalar becomes dims {1}. (Shape and Dims
+// are the same vector type.)
+Dims to_dims(const Shape& shape);
+// Dense row-major f32 descriptor; a scalar's empty dims count as {1}.
+Md plain_md(const Dims& dims);
+
+// Two descriptors of the same bytes: equal, or both plain with equal dims
+// (oneDNN may fill the strides of size-1 dims differently).
+bool same_layout(const Md& a, const Md& b);
+// True for a dense row-major, unblocked, offset-0 descriptor.
+bool is_plain(const Md& md);
+// True for an unblocked descriptor whose strides are a dense permutation of its
+// dims (nchw, nhwc, ...); `order` receives the dims from outermost to innermost.
+bool dense_order(const Md& md, std::vector<int>* order = nullptr);
+// False for a strided view into a larger buffer (a sub-memory: Slice/Split
+// outputs), true for descriptors that own their bytes densely.
+bool is_dense(const Md& md);
+// A dense descriptor with `dims` and the dimension order of `like` when that is
+// unblocked (a dense permutation or a view into one); plain otherwise (blocked
+// formats cannot be cut at arbitrary channel offsets).
+Md same_order(const Md& like, const Dims& dims);
+
+// Dense descriptor with the other dims in logical order and `axis` innermost
+// (NHWC for axis 1 of a 4-D tensor): what reductions along `axis` run fast on.
+Md innermost_md(const Dims& dims, int axis);
+
+// "acdb:1x16x32x32" style, for profiles and error messages.
+std::string md_str(const Md& md);
+
+} // namespace tilescope::engine::onednn

@@ -1,0 +1,278 @@
+// compile_onednn: walks the nodes in order, gives each a oneDNN kernel (or the
+// reference fallback), plans one activation arena and binds every primitive
+// argument to its final address. A run then only executes the prepared steps:
+// no allocation except the returned outputs, no primitive creation (building an
+// AMX/brgconv primitive costs 10-40 ms, ONEDNN_NOTES.md pitfall 8).
+#include "backends/onednn/onednn_executable.h"
+
+#include "backends/onednn/kernel_registry.h"
+#include "backends/onednn/profiler.h"
+#include "passes/passes.h"
+
+#include <chrono>
+#include <cstring>
+#include <omp.h>
+
+namespace tilescope::engine {
+namespace onednn {
+namespace {
+
+// The OpenMP build of oneDNN sizes its parallel regions (and some kernels their
+// blocking, at primitive creation) from omp_get_max_threads() of the calling
+// thread. Set it for compile and for each run, and restore the caller's value.
+class OmpThreads {
+public:
+  explicit OmpThreads(int threads) : saved_(omp_get_max_threads()) {
+    omp_set_num_threads(threads > 0 ? threads : omp_get_num_procs());
+  }
+  ~OmpThreads() { omp_set_num_threads(saved_); }
+  OmpThreads(const OmpThreads&) = delete;
+  OmpThreads& operator=(const OmpThreads&) = delete;
+
+private:
+  int saved_;
+};
+
+class OnednnExecutable final : public Executable {
+public:
+  OnednnExecutable(const Graph& graph, dnnl::engine engine, Compiler& compiler, int threads);
+  std::vector<Tensor> run(std::span<const Tensor* const> inputs) override;
+  MemoryReport memory() const override { return report_; }
+  const std::vector<Step>& steps() const { return steps_; }
+
+private:
+  struct GraphOutput {
+    MemRef ref;
+    ValueType type;
+    bool in_place = false;  // written straight into the returned Tensor (kOutput)
+    dnnl::reorder to_plain; // else a copy: a reorder, or memcpy when stored plain
+    dnnl::memory src;
+    dnnl::memory dst; // bound to the returned Tensor each run
+  };
+  // A memory object over caller-owned storage, re-pointed at each run.
+  struct ExternalBinding {
+    dnnl::memory memory;
+    StorageKind kind; // kInput or kOutput
+    std::size_t index;
+    std::size_t offset;
+  };
+
+  std::byte* address(const MemRef& ref);
+  dnnl::memory bind(const MemRef& ref);
+  const std::byte* run_address(const MemRef& ref, std::span<const Tensor* const> inputs) const;
+  void check_inputs(std::span<const Tensor* const> inputs) const;
+
+  int threads_;
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+  std::vector<ValueInfo> inputs_;
+  std::vector<ValueType> input_types_;
+  std::vector<Buffer> buffers_;
+  std::vector<Step> steps_;
+  Tensor arena_;
+  Tensor scratchpad_;
+  std::vector<ExternalBinding> external_bindings_;
+  std::vector<GraphOutput> outputs_;
+  MemoryReport report_;
+  Profiler profiler_;
+};
+
+std::vector<std::string> step_field(const std::vector<Step>& steps, std::string Step::*field) {
+  std::vector<std::string> out;
+  for (const Step& s : steps)
+    out.push_back(s.*field);
+  return out;
+}
+
+OnednnExecutable::OnednnExecutable(const Graph& graph, dnnl::engine engine, Compiler& compiler, int threads)
+    : threads_(threads), engine_(std::move(engine)), stream_(engine_), inputs_(graph.inputs),
+      buffers_(std::move(compiler.buffers())), steps_(std::move(compiler.steps())),
+      profiler_(step_field(steps_, &Step::label), step_field(steps_, &Step::node)) {
+  for (const ValueInfo& input : inputs_)
+    input_types_.push_back(graph.type_of(input.name));
+
+  // Graph outputs stored plain and alone in an arena buffer are written by
+  // their producer straight into the Tensor the run returns: no copy, and the
+  // buffer leaves the arena.
+  for (std::size_t i = 0; i < graph.outputs.size(); ++i) {
+    const MemRef& ref = compiler.stored(graph.outputs[i].name);
+    Buffer& buffer = buffers_[ref.buffer];
+    if (buffer.kind == StorageKind::kArena && ref.offset == 0 && !ref.md.is_zero() && is_plain(ref.md) &&
+        ref.md.get_size() == buffer.bytes) {
+      buffer.kind = StorageKind::kOutput;
+      buffer.external_index = i;
+    }
+  }
+
+  // One arena for every activation; buffers whose lifetimes do not overlap
+  // share bytes (passes::plan_memory, best-fit greedy by size).
+  std::vector<passes::BufferRequest> requests;
+  std::vector<std::size_t> arena_buffers;
+  for (std::size_t b = 0; b < buffers_.size(); ++b) {
+    const Buffer& buffer = buffers_[b];
+    if (buffer.kind == StorageKind::kArena && buffer.first_step >= 0) {
+      requests.push_back({buffer.bytes, buffer.first_step, buffer.last_step});
+      arena_buffers.push_back(b);
+    }
+    if (buffer.kind == StorageKind::kConstant) report_.weight_bytes += buffer.bytes;
+    if (buffer.kind == StorageKind::kOwned) {
+      report_.activation_bytes += buffer.bytes;
+      report_.activation_naive_bytes += buffer.bytes;
+    }
+  }
+  const passes::MemoryPlan plan = passes::plan_memory(requests);
+  for (std::size_t i = 0; i < arena_buffers.size(); ++i)
+    buffers_[arena_buffers[i]].arena_offset = plan.offsets[i];
+  arena_ = Tensor(DType::kUInt8, Shape{static_cast<std::int64_t>(plan.arena_bytes)});
+  report_.activation_bytes += plan.arena_bytes;
+  report_.activation_naive_bytes += plan.naive_bytes;
+  scratchpad_ = Tensor(DType::kUInt8, Shape{static_cast<std::int64_t>(compiler.scratchpad_bytes())});
+  report_.scratch_bytes = compiler.scratchpad_bytes();
+
+  for (Step& step : steps_) {
+    for (const auto& [arg, ref] : step.arg_refs)
+      step.args.emplace(arg, bind(ref));
+    if (!step.scratchpad_md.is_zero()) {
+      step.args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(step.scratchpad_md, engine_, scratchpad_.raw()));
+    }
+  }
+  for (const ValueInfo& output : graph.outputs) {
+    GraphOutput out;
+    out.ref = compiler.stored(output.name);
+    out.type = graph.type_of(output.name);
+    const Buffer& buffer = buffers_[out.ref.buffer];
+    out.in_place = buffer.kind == StorageKind::kOutput && buffer.external_index == outputs_.size();
+    if (!out.in_place && out.type.dtype == DType::kFloat32 && !is_plain(out.ref.md)) {
+      out.src = bind(out.ref);
+      out.dst = dnnl::memory(plain_md(out.type.shape), engine_, nullptr);
+      out.to_plain = dnnl::reorder(out.src, out.dst);
+    }
+    outputs_.push_back(std::move(out));
+  }
+}
+
+std::byte* OnednnExecutable::address(const MemRef& ref) {
+  Buffer& buffer = buffers_.at(ref.buffer);
+  switch (buffer.kind) {
+  case StorageKind::kArena: return static_cast<std::byte*>(arena_.raw()) + buffer.arena_offset + ref.offset;
+  case StorageKind::kConstant:
+  case StorageKind::kOwned: return static_cast<std::byte*>(buffer.storage->raw()) + ref.offset;
+  case StorageKind::kInput:
+  case StorageKind::kOutput: return nullptr;
+  }
+  return nullptr;
+}
+
+// Graph inputs and in-place outputs get their address at each run; everything
+// else is fixed now.
+dnnl::memory OnednnExecutable::bind(const MemRef& ref) {
+  dnnl::memory memory(ref.md, engine_, address(ref));
+  const Buffer& buffer = buffers_.at(ref.buffer);
+  if (buffer.kind == StorageKind::kInput || buffer.kind == StorageKind::kOutput) {
+    external_bindings_.push_back({memory, buffer.kind, buffer.external_index, ref.offset});
+  }
+  return memory;
+}
+
+// For the copy of outputs that are not written in place (never kOutput).
+const std::byte* OnednnExecutable::run_address(const MemRef& ref,
+                                               std::span<const Tensor* const> inputs) const {
+  const Buffer& buffer = buffers_.at(ref.buffer);
+  if (buffer.kind == StorageKind::kInput) {
+    return static_cast<const std::byte*>(inputs[buffer.external_index]->raw()) + ref.offset;
+  }
+  return const_cast<OnednnExecutable*>(this)->address(ref);
+}
+
+void OnednnExecutable::check_inputs(std::span<const Tensor* const> inputs) const {
+  if (inputs.size() != inputs_.size()) {
+    throw Error("onednn backend: " + std::to_string(inputs.size()) + " inputs given, the model has " +
+                std::to_string(inputs_.size()));
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const ValueType& want = input_types_[i];
+    if (inputs[i] == nullptr || inputs[i]->dtype() != want.dtype || inputs[i]->shape() != want.shape) {
+      throw Error("onednn backend: input '" + inputs_[i].name + "' must be " +
+                  std::string(dtype_name(want.dtype)) + shape_str(want.shape) + " as compiled");
+    }
+  }
+}
+
+std::vector<Tensor> OnednnExecutable::run(std::span<const Tensor* const> inputs) {
+  check_inputs(inputs);
+  OmpThreads omp_threads(threads_);
+  std::vector<Tensor> results;
+  results.reserve(outputs_.size());
+  for (const GraphOutput& out : outputs_)
+    results.emplace_back(out.type.dtype, out.type.shape);
+  for (ExternalBinding& binding : external_bindings_) {
+    // oneDNN takes non-const handles; steps never write graph inputs (their
+    // buffers are not overwritable, Compiler::can_overwrite).
+    const void* base =
+        binding.kind == StorageKind::kInput ? inputs[binding.index]->raw() : results[binding.index].raw();
+    binding.memory.set_data_handle(const_cast<std::byte*>(static_cast<const std::byte*>(base)) +
+                                   binding.offset);
+  }
+  const bool profile = profiler_.enabled();
+  if (profile) profiler_.begin_run();
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    Step& step = steps_[i];
+    const Profiler::Duration start = profile ? profiler_.now() : Profiler::Duration{};
+    if (step.custom) {
+      step.custom->run(inputs);
+    } else {
+      step.primitive.execute(stream_, step.args);
+    }
+    if (profile) {
+      stream_.wait();
+      profiler_.add(i, profiler_.now() - start);
+    }
+  }
+  stream_.wait();
+
+  const Profiler::Duration copy_start = profile ? profiler_.now() : Profiler::Duration{};
+  for (std::size_t i = 0; i < outputs_.size(); ++i) {
+    GraphOutput& out = outputs_[i];
+    if (out.in_place) continue;
+    if (out.to_plain) {
+      out.dst.set_data_handle(results[i].raw());
+      out.to_plain.execute(stream_, out.src, out.dst);
+    } else {
+      std::memcpy(results[i].raw(), run_address(out.ref, inputs), results[i].nbytes());
+    }
+  }
+  stream_.wait();
+  if (profile) profiler_.add_output_copy(profiler_.now() - copy_start);
+  return results;
+}
+
+} // namespace
+
+std::vector<std::string> step_labels(const Executable& exe) {
+  const auto* onednn = dynamic_cast<const OnednnExecutable*>(&exe);
+  return onednn == nullptr ? std::vector<std::string>{} : step_field(onednn->steps(), &Step::label);
+}
+
+} // namespace onednn
+
+std::unique_ptr<Executable> compile_onednn(const Graph& graph, int threads) {
+  using namespace onednn;
+  OmpThreads omp_threads(threads);
+  dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  Compiler compiler(graph, engine);
+  const KernelRegistry& registry = KernelRegistry::instance();
+  for (const Node& node : graph.nodes) {
+    compiler.begin_node(node);
+    try {
+      const BuildFn build = registry.find(node.domain, node.op_type);
+      if (build == nullptr || !build(compiler, node)) build_fallback(compiler, node);
+    } catch (const dnnl::error& e) {
+      throw Error(node.describe() + ": oneDNN: " + e.what());
+    }
+    compiler.finish_node(node);
+  }
+  compiler.finish_graph();
+  return std::make_unique<OnednnExecutable>(graph, std::move(engine), compiler, threads);
+}
+
+} // namespace tilescope::engine

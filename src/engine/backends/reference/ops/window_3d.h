@@ -1,0 +1,52 @@
+// The reference kernels' view of a WindowAttrs: always three spatial dims, 1-D
+// and 2-D windows padded in front with unit dims (size 1, kernel 1, stride 1,
+// no padding), so one triple loop serves Conv/MaxPool/AveragePool of every
+// supported rank.
+#pragma once
+
+#include "backends/reference/ops/window_attrs.h"
+
+#include <array>
+#include <cstdint>
+
+namespace tilescope::engine::reference {
+
+inline constexpr std::size_t kMaxSpatialRank = 3;
+
+struct Window3d {
+  using Dims = std::array<std::int64_t, 3>;
+  Dims in{1, 1, 1};
+  Dims out{1, 1, 1};
+  Dims kernel{1, 1, 1};
+  Dims stride{1, 1, 1};
+  Dims dilation{1, 1, 1};
+  Dims pad_begin{0, 0, 0};
+  Dims pad_end{0, 0, 0};
+
+  std::int64_t in_plane() const { return in[0] * in[1] * in[2]; }
+  std::int64_t out_plane() const { return out[0] * out[1] * out[2]; }
+  std::int64_t kernel_plane() const { return kernel[0] * kernel[1] * kernel[2]; }
+  // Input coordinate of kernel tap k of output position o along dim d (may lie
+  // in the padding: < 0 or >= in[d]).
+  std::int64_t input_at(std::size_t d, std::int64_t o, std::int64_t k) const {
+    return o * stride[d] - pad_begin[d] + k * dilation[d];
+  }
+};
+
+// Requires w.spatial_rank() <= kMaxSpatialRank (checked at infer).
+inline Window3d to_window_3d(const WindowAttrs& w) {
+  Window3d g;
+  const std::size_t shift = kMaxSpatialRank - w.spatial_rank();
+  for (std::size_t i = 0; i < w.spatial_rank(); ++i) {
+    g.in[shift + i] = w.input_size[i];
+    g.out[shift + i] = w.output_size[i];
+    g.kernel[shift + i] = w.kernel_shape[i];
+    g.stride[shift + i] = w.strides[i];
+    g.dilation[shift + i] = w.dilations[i];
+    g.pad_begin[shift + i] = w.pads_begin[i];
+    g.pad_end[shift + i] = w.pads_end[i];
+  }
+  return g;
+}
+
+} // namespace tilescope::engine::reference

@@ -1,0 +1,308 @@
+// onednn backend on whole graphs: layouts flowing between kernels (conv ->
+// split -> concat -> resize -> conv), buffer reuse in the arena, in-place ops,
+// repeated runs, threads, errors, and a model run end to end through Session.
+//
+// Tolerance 1e-4 of the output's magnitude: several stacked float32
+// convolutions, each within ~2e-5 (onednn_conv_test.cpp), whose errors add up.
+#include "backends/onednn/onednn_executable.h"
+#include "onednn_test_util.h"
+#include "tilescope/engine/session.h"
+
+#include <algorithm>
+#include <cstring>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+namespace tilescope::engine::onednn_test {
+namespace {
+
+using ::testing::HasSubstr;
+using Ints = std::vector<std::int64_t>;
+
+constexpr double kGraphTolerance = 1e-4;
+
+// FusedConv with SiLU (the Ultralytics Conv block), "same" padding.
+std::string conv_silu(GraphBuilder& b, const std::string& x, std::int64_t in, std::int64_t out,
+                      std::int64_t k, std::int64_t stride, const std::string& name,
+                      const std::string& sum = "") {
+  std::vector<std::string> inputs{x, b.random_constant(name + "_w", {out, in, k, k}, 1.0f / k),
+                                  b.random_constant(name + "_b", {out}, 0.1f)};
+  if (!sum.empty()) inputs.push_back(sum);
+  Node& n = b.node("FusedConv", inputs, {name}, "tilescope");
+  n.attrs.set("pads", Ints(4, k / 2));
+  n.attrs.set("strides", Ints{stride, stride});
+  n.attrs.set("activation", std::string("silu"));
+  return name;
+}
+
+// C2f (YOLOv8): cv1 -> Split in two -> bottlenecks with residual on the second
+// half -> Concat of all parts -> cv2.
+std::string c2f(GraphBuilder& b, const std::string& x, std::int64_t c, int blocks, const std::string& name) {
+  const std::int64_t h = c / 2;
+  conv_silu(b, x, c, c, 1, 1, name + "_cv1");
+  b.node("Split", {name + "_cv1", b.constant(name + "_split", tensor_of<std::int64_t>({2}, {h, h}))},
+         {name + "_a", name + "_b"})
+      .attrs.set("axis", std::int64_t{1});
+  std::vector<std::string> parts{name + "_a", name + "_b"};
+  std::string last = name + "_b";
+  for (int i = 0; i < blocks; ++i) {
+    const std::string m = name + "_m" + std::to_string(i);
+    conv_silu(b, last, h, h, 3, 1, m + "_cv1");
+    last = conv_silu(b, m + "_cv1", h, h, 3, 1, m + "_cv2", last);
+    parts.push_back(last);
+  }
+  b.node("Concat", parts, {name + "_cat"}).attrs.set("axis", std::int64_t{1});
+  return conv_silu(b, name + "_cat", h * static_cast<std::int64_t>(parts.size()), c, 1, 1, name + "_cv2");
+}
+
+// A YOLOv8-like neck piece: conv -> C2f -> SPPF-style max pools -> upsample ->
+// concat with an earlier feature -> C2f -> conv.
+Graph neck_graph(std::uint32_t seed) {
+  GraphBuilder b(seed);
+  const std::string x = b.input("x", {1, 3, 32, 32});
+  conv_silu(b, x, 3, 16, 3, 2, "stem"); // [1,16,16,16]
+  const std::string f1 = c2f(b, "stem", 16, 2, "c2f1");
+  conv_silu(b, f1, 16, 32, 3, 2, "down"); // [1,32,8,8]
+  const std::string f2 = c2f(b, "down", 32, 1, "c2f2");
+  b.node("MaxPool", {f2}, {"pool"}).attrs.set("kernel_shape", Ints{5, 5});
+  b.last_node().attrs.set("pads", Ints{2, 2, 2, 2});
+  b.node("Concat", {f2, "pool"}, {"sppf"}).attrs.set("axis", std::int64_t{1});
+  b.node("Resize", {"sppf", "", b.constant("scales", tensor_of<float>({4}, {1, 1, 2, 2}))}, {"up"});
+  b.last_node().attrs.set("mode", std::string("nearest"));
+  b.last_node().attrs.set("coordinate_transformation_mode", std::string("asymmetric"));
+  b.last_node().attrs.set("nearest_mode", std::string("floor"));
+  b.node("Concat", {"up", f1}, {"cat"}).attrs.set("axis", std::int64_t{1}); // [1,80,16,16]
+  const std::string f3 = c2f(b, "cat", 80, 1, "c2f3");
+  b.node("Conv", {f3, b.random_constant("head_w", {8, 80, 1, 1}, 0.1f)}, {"head"});
+  b.output("head");
+  b.output("sppf");
+  return b.build();
+}
+
+TEST(OnednnGraph, YoloNeckMatchesReference) {
+  const std::string name = "Graph(yolo_neck,[1,3,32,32])";
+  expect_matches_reference(name, neck_graph(seed_of(name)), kGraphTolerance);
+}
+
+// The YOLOv8 detection head in miniature (reg_max 4, 3 classes, 3 scales):
+// per-scale Concat -> Reshape (the Concat writes plain for the Reshape), Concat
+// of scales, Split into views, DFL (Reshape -> Transpose -> Softmax -> Conv),
+// box decoding with Slice/Sub/Add/Mul, Sigmoid, and the final Concat written
+// straight into the returned output.
+Graph head_graph(std::uint32_t seed) {
+  GraphBuilder b(seed);
+  const std::vector<std::int64_t> sizes{8, 4, 2};
+  std::vector<std::string> levels;
+  std::int64_t anchors = 0;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    const std::string s = std::to_string(i);
+    const std::int64_t hw = sizes[i];
+    const std::string x = b.input("p" + s, {1, 8, hw, hw});
+    const std::string box = conv_silu(b, x, 8, 16, 3, 1, "box" + s);
+    b.node("Conv", {box, b.random_constant("box_out_w" + s, {16, 16, 1, 1}, 0.3f)}, {"box_out" + s});
+    const std::string cls = conv_silu(b, x, 8, 8, 3, 1, "cls" + s);
+    b.node("Conv", {cls, b.random_constant("cls_out_w" + s, {3, 8, 1, 1}, 0.3f)}, {"cls_out" + s});
+    b.node("Concat", {"box_out" + s, "cls_out" + s}, {"level" + s}).attrs.set("axis", std::int64_t{1});
+    b.node("Reshape", {"level" + s, b.constant("flat" + s, tensor_of<std::int64_t>({3}, {1, 19, -1}))},
+           {"flat_level" + s});
+    levels.push_back("flat_level" + s);
+    anchors += hw * hw;
+  }
+  b.node("Concat", levels, {"all"}).attrs.set("axis", std::int64_t{2}); // [1,19,84]
+  b.node("Split", {"all", b.constant("split", tensor_of<std::int64_t>({2}, {16, 3}))}, {"box", "cls"})
+      .attrs.set("axis", std::int64_t{1});
+  b.node("Reshape", {"box", b.constant("dfl_shape", tensor_of<std::int64_t>({4}, {1, 4, 4, anchors}))},
+         {"dfl_in"});
+  b.node("Transpose", {"dfl_in"}, {"dfl_t"}).attrs.set("perm", Ints{0, 2, 1, 3});
+  b.node("Softmax", {"dfl_t"}, {"dfl_p"}).attrs.set("axis", std::int64_t{1});
+  b.node("Conv", {"dfl_p", b.constant("dfl_w", tensor_of<float>({1, 4, 1, 1}, {0, 1, 2, 3}))}, {"dfl_c"});
+  b.node("Reshape", {"dfl_c", b.constant("dist_shape", tensor_of<std::int64_t>({3}, {1, 4, anchors}))},
+         {"dist"});
+  auto ints = [&](const std::string& n, std::vector<std::int64_t> v) {
+    return b.constant(n, tensor_of<std::int64_t>({static_cast<std::int64_t>(v.size())}, v));
+  };
+  b.node("Slice", {"dist", ints("lt_s", {0}), ints("lt_e", {2}), ints("lt_a", {1})}, {"lt"});
+  b.node("Slice", {"dist", ints("rb_s", {2}), ints("rb_e", {4}), ints("rb_a", {1})}, {"rb"});
+  const std::string anchor_points =
+      b.constant("anchors", random_tensor({1, 2, anchors}, b.rng(), 0.0f, 8.0f));
+  b.node("Sub", {anchor_points, "lt"}, {"x1y1"});
+  b.node("Add", {anchor_points, "rb"}, {"x2y2"});
+  b.node("Add", {"x1y1", "x2y2"}, {"c_sum"});
+  b.node("Div", {"c_sum", b.constant("two", Tensor::scalar(2.0f))}, {"cxy"});
+  b.node("Sub", {"x2y2", "x1y1"}, {"wh"});
+  b.node("Concat", {"cxy", "wh"}, {"dbox"}).attrs.set("axis", std::int64_t{1});
+  b.node("Mul", {"dbox", b.constant("strides", random_tensor({1, anchors}, b.rng(), 8.0f, 32.0f))},
+         {"scaled"});
+  b.node("Sigmoid", {"cls"}, {"scores"});
+  b.node("Concat", {"scaled", "scores"}, {"output0"}).attrs.set("axis", std::int64_t{1});
+  b.output("output0");
+  return b.build();
+}
+
+TEST(OnednnGraph, YoloHeadMatchesReference) {
+  const std::string name = "Graph(yolo_head,reg_max=4,nc=3)";
+  const Graph graph = head_graph(seed_of(name));
+  expect_matches_reference(name, graph, kGraphTolerance);
+  // Only the three NCHW graph inputs are converted; views, plain-writing
+  // Concats and the Softmax-ready Transpose leave nothing else to convert.
+  const std::vector<std::string> labels = onednn::step_labels(*compile_onednn(graph, 2));
+  EXPECT_LE(std::count(labels.begin(), labels.end(), "Reorder"), 3) << ::testing::PrintToString(labels);
+  for (const std::string& label : labels)
+    EXPECT_THAT(label, ::testing::Not(HasSubstr("[reference]")));
+}
+
+// With AVX-512, convolutions pick NHWC and every kernel keeps it: at most the
+// graph input is converted (NCHW -> NHWC), whatever the depth, and nothing runs
+// on the fallback.
+TEST(OnednnGraph, LayoutsFlowWithoutReorders) {
+  if (dnnl::get_effective_cpu_isa() < dnnl::cpu_isa::avx512_core) {
+    GTEST_SKIP() << "layouts are blocked below AVX-512; the count below is for NHWC";
+  }
+  const Graph graph = neck_graph(1);
+  const std::vector<std::string> labels = onednn::step_labels(*compile_onednn(graph, 2));
+  ASSERT_FALSE(labels.empty());
+  EXPECT_LE(std::count(labels.begin(), labels.end(), "Reorder"), 1) << ::testing::PrintToString(labels);
+  // Split halves are views: only the half a convolution reads is copied, once
+  // per C2f block (3 here); the other goes straight into the Concat.
+  EXPECT_EQ(std::count(labels.begin(), labels.end(), "Reorder(view)"), 3) << ::testing::PrintToString(labels);
+  // Each bottleneck's residual is also read by the C2f Concat, so the `sum`
+  // post-op cannot take its storage; the first bottleneck of a block takes over
+  // the dense copy of the Split half, the second one (c2f1 has two) copies.
+  EXPECT_EQ(std::count(labels.begin(), labels.end(), "Reorder(sum)"), 1) << ::testing::PrintToString(labels);
+  for (const std::string& label : labels)
+    EXPECT_THAT(label, ::testing::Not(HasSubstr("[reference]")));
+}
+
+TEST(OnednnGraph, ArenaReusesBuffers) {
+  GraphBuilder b(7);
+  std::string x = b.input("x", {1, 16, 32, 32});
+  for (int i = 0; i < 10; ++i)
+    x = conv_silu(b, x, 16, 16, 3, 1, "c" + std::to_string(i));
+  b.output(x);
+  const Graph graph = b.build();
+  const auto exe = compile_onednn(graph, 2);
+  const MemoryReport m = exe->memory();
+  const std::size_t tensor_bytes = 16 * 32 * 32 * sizeof(float);
+  // A chain needs two live activations at a time (src and dst of one conv).
+  EXPECT_LE(m.activation_bytes, 3 * tensor_bytes);
+  EXPECT_GE(m.activation_naive_bytes, 10 * tensor_bytes);
+  EXPECT_GE(m.weight_bytes, 10 * 16 * 16 * 9 * sizeof(float));
+  expect_matches_reference("Graph(conv_chain_10)", graph, kGraphTolerance);
+}
+
+// Runs with other inputs must not see leftovers; graph inputs are never written.
+TEST(OnednnGraph, RepeatedRunsWithNewInputs) {
+  const Graph graph = neck_graph(3);
+  auto ref = compile_reference(graph);
+  auto exe = compile_onednn(graph, 2);
+  for (std::uint32_t seed : {1u, 2u, 3u}) {
+    const std::vector<Tensor> inputs = random_inputs(graph, seed);
+    const Tensor before = inputs[0].clone();
+    const Comparison c = compare_outputs(run(*ref, inputs), run(*exe, inputs));
+    EXPECT_EQ(c.problem, "");
+    EXPECT_LE(c.relative_error, kGraphTolerance) << "seed " << seed;
+    EXPECT_EQ(0, std::memcmp(before.raw(), inputs[0].raw(), before.nbytes())) << "graph input was modified";
+  }
+}
+
+TEST(OnednnGraph, ThreadCountsAgree) {
+  const Graph graph = neck_graph(4);
+  const std::vector<Tensor> inputs = random_inputs(graph, 9);
+  const std::vector<Tensor> one = run(*compile_onednn(graph, 1), inputs);
+  const std::vector<Tensor> all = run(*compile_onednn(graph, 0), inputs);
+  EXPECT_LE(compare_outputs(one, all).relative_error, kGraphTolerance);
+}
+
+// An input that is also an output, an output read by a later node, and two
+// outputs sharing one buffer all come back as plain tensors.
+TEST(OnednnGraph, OutputsOfEveryKind) {
+  const std::string name = "Graph(outputs_of_every_kind)";
+  GraphBuilder b(seed_of(name));
+  const std::string x = b.input("x", {1, 8, 6, 6});
+  conv_silu(b, x, 8, 8, 3, 1, "c1");
+  conv_silu(b, "c1", 8, 8, 3, 1, "c2");
+  b.node("Identity", {x}, {"x_copy"});
+  b.node("Identity", {"c2"}, {"c2_copy"}); // shares c2's buffer: one of them is copied
+  b.output("c1");
+  b.output("c2");
+  b.output("x_copy");
+  b.output(x);
+  b.output("c2_copy");
+  expect_matches_reference(name, b.build(), kGraphTolerance);
+}
+
+TEST(OnednnGraph, UnknownOperatorFailsAtCompileNamingTheNode) {
+  GraphBuilder b(1);
+  const std::string x = b.input("x", {1, 4});
+  b.node("Relu", {x}, {"r"});
+  Graph graph = b.build();
+  Node mod;
+  mod.name = "/model/Mod_7";
+  mod.op_type = "Mod";
+  mod.inputs = {"r", "r"};
+  mod.outputs = {"y"};
+  graph.nodes.push_back(std::move(mod));
+  graph.value_types["y"] = graph.value_types["r"];
+  graph.outputs.push_back(ValueInfo{"y", DType::kFloat32, {}, false});
+  try {
+    compile_onednn(graph, 1);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("/model/Mod_7"));
+    EXPECT_THAT(e.what(), HasSubstr("Mod"));
+  }
+}
+
+TEST(OnednnGraph, WrongInputShapeIsAnError) {
+  GraphBuilder b(1);
+  b.node("Relu", {b.input("x", {1, 4, 5})}, {"y"});
+  b.output("y");
+  auto exe = compile_onednn(b.build(), 1);
+  const Tensor wrong(DType::kFloat32, {1, 4, 6});
+  const Tensor* inputs[] = {&wrong};
+  EXPECT_THROW(exe->run(inputs), Error);
+}
+
+// The whole path a user takes: Session with the onednn backend (fusion passes
+// on: Conv+Sigmoid+Mul becomes FusedConv silu, Add becomes the sum post-op)
+// against a Session on the reference backend.
+TEST(OnednnGraph, SessionEndToEnd) {
+  GraphBuilder b(11);
+  const std::string x = b.input("images", {1, 3, 24, 24});
+  std::string prev = x;
+  std::int64_t c = 3;
+  for (int i = 0; i < 3; ++i) {
+    const std::string s = std::to_string(i);
+    Node& conv = b.node(
+        "Conv", {prev, b.random_constant("w" + s, {8, c, 3, 3}, 0.4f), b.random_constant("b" + s, {8}, 0.1f)},
+        {"conv" + s});
+    conv.attrs.set("pads", Ints{1, 1, 1, 1});
+    b.node("Sigmoid", {"conv" + s}, {"sig" + s});
+    b.node("Mul", {"conv" + s, "sig" + s}, {"act" + s});
+    prev = "act" + s;
+    if (i > 0) {
+      b.node("Add", {prev, "act" + std::to_string(i - 1)}, {"res" + s});
+      prev = "res" + s;
+    }
+    c = 8;
+  }
+  b.node("MaxPool", {prev}, {"y"}).attrs.set("kernel_shape", Ints{2, 2});
+  b.last_node().attrs.set("strides", Ints{2, 2});
+  b.output("y");
+  const Graph graph = b.build();
+
+  Session onednn = Session::from_graph(graph.clone(), SessionOptions{Backend::kOnednn, 2});
+  Session reference = Session::from_graph(graph.clone(), SessionOptions{Backend::kReference});
+  const std::vector<Tensor> inputs = random_inputs(graph, 5);
+  const Comparison cmp = compare_outputs(reference.run(inputs[0]), onednn.run(inputs[0]));
+  EXPECT_EQ(cmp.problem, "");
+  EXPECT_LE(cmp.relative_error, kGraphTolerance);
+  const MemoryReport m = onednn.memory_report();
+  EXPECT_GT(m.weight_bytes, 0u);
+  EXPECT_GT(m.activation_bytes, 0u);
+  EXPECT_LE(m.activation_bytes, m.activation_naive_bytes);
+}
+
+} // namespace
+} // namespace tilescope::engine::onednn_test
