@@ -4,6 +4,7 @@
 #
 #   bench/compare_runtimes.sh [--build DIR] [--out DIR] [--models yolov8n,yolo11n] [--batches 1,4]
 #                             [--threads 2] [--runs 20] [--warmup 3] [--opset 17] [--imgsz 640]
+#                             [--runtimes tilescope,onnxruntime,pytorch]
 #
 # Each runtime runs in its own process, one after another, so they never compete for cores.
 # Batch N uses a static batch-N export (like `yolo export batch=N`). tilescope's `bench model`
@@ -24,6 +25,7 @@ runs=20
 warmup=3
 opset=17
 imgsz=640
+runtimes="tilescope,onnxruntime,pytorch"
 python=/usr/bin/python3  # Debian's python: has torch and onnx
 
 while [[ $# -gt 0 ]]; do
@@ -37,7 +39,8 @@ while [[ $# -gt 0 ]]; do
     --warmup) warmup="$2"; shift 2 ;;
     --opset) opset="$2"; shift 2 ;;
     --imgsz) imgsz="$2"; shift 2 ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --runtimes) runtimes="$2"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "compare_runtimes.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -54,6 +57,8 @@ if [[ ! -d "$here/node_modules/onnxruntime-node" ]]; then
   echo "installing onnxruntime-node into bench/node_modules (npm ci --ignore-scripts)" >&2
   (cd "$here" && npm ci --ignore-scripts --no-audit --no-fund >&2)
 fi
+
+wants() { [[ ",$runtimes," == *",$1,"* ]]; }
 
 # Appends one JSON line; a runtime that fails gets an error row instead of stopping the others.
 record() {
@@ -83,14 +88,20 @@ for batch in "${batch_list[@]}"; do
   for model in "${model_list[@]}"; do
     stem="$dir/${model}_op${opset}_${imgsz}${suffix}"
     echo "== $model batch $batch" >&2
-    if [[ -x "$tilescope" ]]; then
+    if wants tilescope && [[ -x "$tilescope" ]]; then
       record tilescope "$model" "$batch" "$tilescope" bench model "$stem.onnx" --batch "$batch" \
         --threads "$threads" --iters "$runs" --warmup "$warmup" --json
     fi
-    record onnxruntime "$model" "$batch" node "$here/ort_bench.mjs" --model "$stem.onnx" --input "$stem.input.npy" \
-      --expect "$stem.output0.npy" --threads "$threads" --runs "$runs" --warmup "$warmup" --json
-    record pytorch "$model" "$batch" "$python" "$here/torch_bench.py" --model "$model" --input "$stem.input.npy" \
-      --expect "$stem.output0.npy" --threads "$threads" --runs "$runs" --warmup "$warmup" --json
+    if wants onnxruntime; then
+      record onnxruntime "$model" "$batch" node "$here/ort_bench.mjs" --model "$stem.onnx" \
+        --input "$stem.input.npy" --expect "$stem.output0.npy" --threads "$threads" --runs "$runs" \
+        --warmup "$warmup" --json
+    fi
+    if wants pytorch; then
+      record pytorch "$model" "$batch" "$python" "$here/torch_bench.py" --model "$model" \
+        --input "$stem.input.npy" --expect "$stem.output0.npy" --threads "$threads" --runs "$runs" \
+        --warmup "$warmup" --json
+    fi
   done
 done
 

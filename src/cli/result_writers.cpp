@@ -10,7 +10,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-float round3(float v) { return std::round(v * 1000.0f) / 1000.0f; }
+// Three decimals are plenty for pixels and scores; JSON stays readable.
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 std::string class_name(const std::vector<std::string>& names, int id) {
   return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]

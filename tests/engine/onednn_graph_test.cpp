@@ -302,6 +302,15 @@ TEST(OnednnGraph, SessionEndToEnd) {
   EXPECT_GT(m.weight_bytes, 0u);
   EXPECT_GT(m.activation_bytes, 0u);
   EXPECT_LE(m.activation_bytes, m.activation_naive_bytes);
+
+  // Without the fusion passes: Conv, the Sigmoid/Mul pair as one swish step,
+  // Add as a binary primitive.
+  SessionOptions unfused{Backend::kOnednn, 2};
+  unfused.fuse = false;
+  Session plain = Session::from_graph(graph.clone(), unfused);
+  const Comparison cmp_unfused = compare_outputs(reference.run(inputs[0]), plain.run(inputs[0]));
+  EXPECT_EQ(cmp_unfused.problem, "");
+  EXPECT_LE(cmp_unfused.relative_error, kGraphTolerance);
 }
 
 } // namespace
