@@ -9,5 +9,7 @@ namespace tilescope::cli {
 
 // Throws Error with a hint to run scripts/setup when the file is missing.
 std::string default_model_path();
+// The sample video (vtest.avi from opencv-doc, copied by scripts/setup).
+std::string sample_video_path();
 
 }  // namespace tilescope::cli
