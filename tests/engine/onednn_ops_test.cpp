@@ -246,6 +246,25 @@ TEST(OnednnOps, ConcatSplitSlice) {
         b.output(o);
       expect_matches_reference(name, b.build(), tolerance(after_conv, kExact));
     }
+    // Concat of Split views: in order (merged into one copy), swapped, and with
+    // another tensor between them.
+    for (const std::string order : {"0,1,2", "1,0,2", "0,x,1", "2,1"}) {
+      const std::string name = "Split+Concat(order=" + order + variant(after_conv) + ")";
+      if (!selected(name)) continue;
+      GraphBuilder b(seed_of(name));
+      const std::string x = source(b, {1, 12, 5, 6}, after_conv);
+      b.node("Split", {x, b.constant("sizes", tensor_of<std::int64_t>({3}, {4, 4, 4}))}, {"s0", "s1", "s2"})
+          .attrs.set("axis", std::int64_t{1});
+      b.node("Relu", {x}, {"r"});
+      std::vector<std::string> parts;
+      for (char ch : order) {
+        if (ch == 'x') parts.push_back("r");
+        if (ch >= '0' && ch <= '2') parts.push_back(std::string("s") + ch);
+      }
+      b.node("Concat", parts, {"y"}).attrs.set("axis", std::int64_t{1});
+      b.output("y");
+      expect_matches_reference(name, b.build(), tolerance(after_conv, kExact));
+    }
     struct SliceCase {
       Ints starts, ends, axes, steps;
     };

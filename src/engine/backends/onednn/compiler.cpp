@@ -183,6 +183,17 @@ void Compiler::define_alias(const std::string& value, const MemRef& ref) {
   define_state(value, ref);
 }
 
+void Compiler::define_view(const std::string& value, const MemRef& parent, const Dims& offsets) {
+  define_alias(value, MemRef{parent.buffer, parent.offset,
+                             parent.md.submemory_desc(to_dims(type(value).shape), offsets)});
+  values_[value].view = ViewOf{parent, offsets};
+}
+
+const Compiler::ViewOf* Compiler::view_of(const std::string& value) const {
+  const ValueState* st = find_state(value);
+  return st != nullptr && st->view ? &*st->view : nullptr;
+}
+
 MemRef Compiler::define_reusing(const Node& node, const std::string& value, const std::string& input,
                                 const MemRef& input_ref) {
   const ValueState* st = find_state(input);

@@ -75,6 +75,14 @@ public:
   MemRef define(const std::string& value, const Md& md);
   // Output `value` stored in `ref`'s storage; `ref.md` must have its dims.
   void define_alias(const std::string& value, const MemRef& ref);
+  // Output `value` as the region at `offsets` of `parent` (a Split/Slice view).
+  void define_view(const std::string& value, const MemRef& parent, const Dims& offsets);
+  // For a value made by define_view: where it lies in its parent; else nullptr.
+  struct ViewOf {
+    MemRef parent;
+    Dims offsets;
+  };
+  const ViewOf* view_of(const std::string& value) const;
   // Output `value` in the storage of `input` (read as `input_ref`) when `node`
   // may overwrite it, else in fresh storage of the same layout: in-place
   // elementwise ops.
@@ -127,6 +135,7 @@ private:
   struct ValueState {
     MemRef ref;                 // primary storage
     std::vector<MemRef> copies; // the same data converted for other readers
+    std::optional<ViewOf> view; // set by define_view
   };
 
   int new_buffer(StorageKind kind, std::size_t bytes);

@@ -34,12 +34,35 @@ bool build_concat(Compiler& c, const Node& node) {
     }
   }
   const MemRef dst = c.define(output, *dst_md);
-  Dims offsets(out_dims.size(), 0);
-  for (const std::string& input : node.inputs) {
-    const Dims dims = to_dims(c.type(input).shape);
-    c.add_reorder(c.read_any(input), MemRef{dst.buffer, dst.offset, dst.md.submemory_desc(dims, offsets)},
-                  "Concat");
-    offsets[axis] += dims[axis];
+  Dims dst_offsets(out_dims.size(), 0);
+  for (std::size_t i = 0; i < node.inputs.size();) {
+    MemRef src = c.read_any(node.inputs[i]);
+    Dims dims = to_dims(c.type(node.inputs[i]).shape);
+    std::size_t next = i + 1;
+    // Consecutive views of one parent that tile it along the axis (the two
+    // halves of a C2f Split) are copied as one region: one step, not two.
+    if (const Compiler::ViewOf* first = c.view_of(node.inputs[i])) {
+      for (; next < node.inputs.size(); ++next) {
+        const Compiler::ViewOf* view = c.view_of(node.inputs[next]);
+        if (view == nullptr || view->parent.buffer != first->parent.buffer ||
+            view->parent.offset != first->parent.offset || view->parent.md != first->parent.md) {
+          break;
+        }
+        Dims expected = first->offsets;
+        expected[axis] += dims[axis];
+        const Dims next_dims = to_dims(c.type(node.inputs[next]).shape);
+        bool adjacent = view->offsets == expected;
+        for (std::size_t d = 0; d < dims.size(); ++d)
+          adjacent = adjacent && (d == static_cast<std::size_t>(axis) || next_dims[d] == dims[d]);
+        if (!adjacent) break;
+        dims[axis] += next_dims[axis];
+      }
+      src = MemRef{first->parent.buffer, first->parent.offset,
+                   first->parent.md.submemory_desc(dims, first->offsets)};
+    }
+    c.add_reorder(src, MemRef{dst.buffer, dst.offset, dst.md.submemory_desc(dims, dst_offsets)}, "Concat");
+    dst_offsets[axis] += dims[axis];
+    i = next;
   }
   return true;
 }

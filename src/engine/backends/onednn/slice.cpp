@@ -25,11 +25,6 @@ MemRef cuttable(Compiler& c, const std::string& input) {
   return blocked ? c.read_plain(input) : stored;
 }
 
-void define_cut(Compiler& c, const MemRef& src, const Dims& offsets, const std::string& output) {
-  const Dims dims = to_dims(c.type(output).shape);
-  c.define_alias(output, MemRef{src.buffer, src.offset, src.md.submemory_desc(dims, offsets)});
-}
-
 // Output sizes come from shape inference, so the split sizes (attribute,
 // input or num_outputs, by opset) need no second parsing here.
 bool build_split(Compiler& c, const Node& node) {
@@ -44,7 +39,7 @@ bool build_split(Compiler& c, const Node& node) {
   const MemRef src = cuttable(c, input);
   Dims offsets(in.size(), 0);
   for (const std::string& output : node.outputs) {
-    define_cut(c, src, offsets, output);
+    c.define_view(output, src, offsets);
     offsets[axis] += c.type(output).shape[axis];
   }
   return true;
@@ -83,7 +78,7 @@ bool build_slice(Compiler& c, const Node& node) {
     const std::int64_t start = starts[i] < 0 ? starts[i] + dim : starts[i];
     offsets[axis] = std::clamp<std::int64_t>(start, 0, dim);
   }
-  define_cut(c, cuttable(c, input), offsets, output);
+  c.define_view(output, cuttable(c, input), offsets);
   return true;
 }
 
