@@ -1,21 +1,19 @@
 // `tilescope bench model`: latency and memory of one model on random input.
-#include <sys/resource.h>
+#include "commands.h"
+#include "default_model.h"
+#include "tilescope/detect/detector.h"
+#include "tilescope/engine/onnx_import.h"
+#include "tilescope/engine/session.h"
+#include "tilescope/video/video_reader.h"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
-
-#include <nlohmann/json.hpp>
-
-#include "commands.h"
-#include "default_model.h"
-#include "tilescope/detect/detector.h"
-#include "tilescope/engine/onnx_import.h"
-#include "tilescope/video/video_reader.h"
-#include "tilescope/engine/session.h"
+#include <sys/resource.h>
 
 namespace tilescope::cli {
 namespace {
@@ -31,14 +29,15 @@ double percentile(std::vector<double> v, double p) {
 double peak_rss_mb() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
+  return static_cast<double>(usage.ru_maxrss) / 1024.0; // ru_maxrss is in KiB on Linux
 }
 
 // The input shape for a [N,C,H,W] image input: batch and spatial size from the
 // options, channels (and anything else static) from the model.
 engine::Shape bench_shape(const engine::ValueInfo& in, int batch, const std::string& size) {
   engine::Shape shape;
-  for (const auto& d : in.dims) shape.push_back(d.value);
+  for (const auto& d : in.dims)
+    shape.push_back(d.value);
   if (!in.has_shape || shape.empty()) throw Error("input '" + in.name + "' has no shape; cannot benchmark");
   shape[0] = batch;
   if (!size.empty()) {
@@ -51,18 +50,20 @@ engine::Shape bench_shape(const engine::ValueInfo& in, int batch, const std::str
   }
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] < 0) {
-      throw Error("input '" + in.name + "' dimension " + std::to_string(i) + " is dynamic: give --input-size HxW");
+      throw Error("input '" + in.name + "' dimension " + std::to_string(i) +
+                  " is dynamic: give --input-size HxW");
     }
   }
   return shape;
 }
 
-}  // namespace
+} // namespace
 
 void add_bench_commands(CLI::App& app) {
   auto* bench = app.add_subcommand("bench", "Benchmarks");
   bench->require_subcommand(1);
-  auto* model = bench->add_subcommand("model", "Latency (median, p90) and peak memory of a model on random input");
+  auto* model =
+      bench->add_subcommand("model", "Latency (median, p90) and peak memory of a model on random input");
   static std::string path, size, backend = "onednn";
   static int batch = 1, threads = 0, iters = 50, warmup = 5;
   static bool json = false;
@@ -72,7 +73,8 @@ void add_bench_commands(CLI::App& app) {
   model->add_option("--threads", threads, "Threads (0 = all cores)");
   model->add_option("--iters", iters, "Timed runs")->check(CLI::Range(1, 100000));
   model->add_option("--warmup", warmup, "Untimed runs first")->check(CLI::Range(0, 1000));
-  model->add_option("--backend", backend, "reference | onednn")->check(CLI::IsMember({"reference", "onednn"}));
+  model->add_option("--backend", backend, "reference | onednn")
+      ->check(CLI::IsMember({"reference", "onednn"}));
   model->add_flag("--json", json, "Print one JSON object");
   model->callback([] {
     engine::Graph graph = engine::load_onnx(path);
@@ -97,9 +99,11 @@ void add_bench_commands(CLI::App& app) {
     engine::Tensor input(engine::DType::kFloat32, shape);
     std::mt19937 rng(0);
     std::uniform_real_distribution<float> uni(0.0f, 1.0f);
-    for (float& v : input.values<float>()) v = uni(rng);
+    for (float& v : input.values<float>())
+      v = uni(rng);
 
-    for (int i = 0; i < warmup; ++i) session.run(input);
+    for (int i = 0; i < warmup; ++i)
+      session.run(input);
     std::vector<double> ms;
     for (int i = 0; i < iters; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
@@ -107,34 +111,36 @@ void add_bench_commands(CLI::App& app) {
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     const engine::MemoryReport mem = session.memory_report();
-    nlohmann::json j = {{"model", path},
-                        {"backend", backend},
-                        {"input_shape", shape},
-                        {"batch", batch},
-                        {"threads", threads},
-                        {"iters", iters},
-                        {"load_ms", load_ms},
-                        {"median_ms", percentile(ms, 0.5)},
-                        {"p90_ms", percentile(ms, 0.9)},
-                        {"min_ms", *std::min_element(ms.begin(), ms.end())},
-                        {"peak_rss_mb", peak_rss_mb()},
-                        {"weights_mb", static_cast<double>(mem.weight_bytes) / (1 << 20)},
-                        {"activations_mb", static_cast<double>(mem.activation_bytes) / (1 << 20)},
-                        {"activations_without_reuse_mb", static_cast<double>(mem.activation_naive_bytes) / (1 << 20)}};
+    nlohmann::json j = {
+        {"model", path},
+        {"backend", backend},
+        {"input_shape", shape},
+        {"batch", batch},
+        {"threads", threads},
+        {"iters", iters},
+        {"load_ms", load_ms},
+        {"median_ms", percentile(ms, 0.5)},
+        {"p90_ms", percentile(ms, 0.9)},
+        {"min_ms", *std::min_element(ms.begin(), ms.end())},
+        {"peak_rss_mb", peak_rss_mb()},
+        {"weights_mb", static_cast<double>(mem.weight_bytes) / (1 << 20)},
+        {"activations_mb", static_cast<double>(mem.activation_bytes) / (1 << 20)},
+        {"activations_without_reuse_mb", static_cast<double>(mem.activation_naive_bytes) / (1 << 20)}};
     if (json) {
       std::cout << j.dump() << "\n";
       return;
     }
-    std::printf("%s  %s  input %s  threads %d\n", path.c_str(), backend.c_str(), engine::shape_str(shape).c_str(),
-                threads);
+    std::printf("%s  %s  input %s  threads %d\n", path.c_str(), backend.c_str(),
+                engine::shape_str(shape).c_str(), threads);
     std::printf("load %.1f ms | median %.2f ms  p90 %.2f ms  min %.2f ms over %d runs\n", load_ms,
                 j["median_ms"].get<double>(), j["p90_ms"].get<double>(), j["min_ms"].get<double>(), iters);
     std::printf("peak RSS %.1f MB | weights %.1f MB  activations %.1f MB (%.1f MB without reuse)\n",
-                j["peak_rss_mb"].get<double>(), j["weights_mb"].get<double>(), j["activations_mb"].get<double>(),
-                j["activations_without_reuse_mb"].get<double>());
+                j["peak_rss_mb"].get<double>(), j["weights_mb"].get<double>(),
+                j["activations_mb"].get<double>(), j["activations_without_reuse_mb"].get<double>());
   });
 
-  auto* det = bench->add_subcommand("detect", "Frames per second of detection on real video frames (stages timed apart)");
+  auto* det = bench->add_subcommand(
+      "detect", "Frames per second of detection on real video frames (stages timed apart)");
   static std::string det_model, det_video;
   static int det_frames = 100, det_threads = 0, det_imgsz = 640;
   static bool det_json = false;
@@ -155,9 +161,11 @@ void add_bench_commands(CLI::App& app) {
     std::vector<cv::Mat> frames;
     video::VideoReader reader = video::VideoReader::open(video_path);
     video::Frame frame;
-    while (static_cast<int>(frames.size()) < det_frames && reader.read(frame)) frames.push_back(frame.bgr.clone());
+    while (static_cast<int>(frames.size()) < det_frames && reader.read(frame))
+      frames.push_back(frame.bgr.clone());
     if (frames.empty()) throw Error(video_path + ": no frames");
-    for (int i = 0; i < 3; ++i) detector.detect({frames[static_cast<std::size_t>(i) % frames.size()]});  // warm-up
+    for (int i = 0; i < 3; ++i)
+      detector.detect({frames[static_cast<std::size_t>(i) % frames.size()]}); // warm-up
     detect::DetectTimings total;
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < det_frames; ++i) {
@@ -182,12 +190,12 @@ void add_bench_commands(CLI::App& app) {
       std::cout << j.dump() << "\n";
       return;
     }
-    std::printf("%s (%s head, input %dx%d) on %dx%d frames of %s\n", model.c_str(), std::string(detector.head().name()).c_str(),
-                detector.input_size().width, detector.input_size().height, frames[0].cols, frames[0].rows,
-                video_path.c_str());
-    std::printf("%.1f frames/s | per frame: preprocess %.2f ms, inference %.2f ms, postprocess %.2f ms\n", n / wall_s,
-                total.preprocess_ms / n, total.inference_ms / n, total.postprocess_ms / n);
+    std::printf("%s (%s head, input %dx%d) on %dx%d frames of %s\n", model.c_str(),
+                std::string(detector.head().name()).c_str(), detector.input_size().width,
+                detector.input_size().height, frames[0].cols, frames[0].rows, video_path.c_str());
+    std::printf("%.1f frames/s | per frame: preprocess %.2f ms, inference %.2f ms, postprocess %.2f ms\n",
+                n / wall_s, total.preprocess_ms / n, total.inference_ms / n, total.postprocess_ms / n);
   });
 }
 
-}  // namespace tilescope::cli
+} // namespace tilescope::cli

@@ -7,8 +7,8 @@
 
 namespace tilescope::cli {
 
-void add_model_commands(CLI::App& app);  // model inspect | model run
-void add_bench_commands(CLI::App& app);  // bench model
-void add_detect_command(CLI::App& app);  // detect
+void add_model_commands(CLI::App& app); // model inspect | model run
+void add_bench_commands(CLI::App& app); // bench model
+void add_detect_command(CLI::App& app); // detect
 
-}  // namespace tilescope::cli
+} // namespace tilescope::cli

@@ -1,9 +1,9 @@
 #include "default_model.h"
 
+#include "tilescope/core/error.h"
+
 #include <cstdlib>
 #include <filesystem>
-
-#include "tilescope/core/error.h"
 
 namespace tilescope::cli {
 
@@ -14,7 +14,7 @@ std::filesystem::path cache_root() {
   return cache != nullptr && *cache ? cache : TILESCOPE_DEFAULT_CACHE;
 }
 
-}  // namespace
+} // namespace
 
 std::string sample_video_path() {
   const std::filesystem::path video = cache_root() / "media" / "vtest.avi";
@@ -34,4 +34,4 @@ std::string default_model_path() {
   return model.string();
 }
 
-}  // namespace tilescope::cli
+} // namespace tilescope::cli

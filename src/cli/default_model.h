@@ -12,4 +12,4 @@ std::string default_model_path();
 // The sample video (vtest.avi from opencv-doc, copied by scripts/setup).
 std::string sample_video_path();
 
-}  // namespace tilescope::cli
+} // namespace tilescope::cli

@@ -1,16 +1,5 @@
 // `tilescope detect SOURCE...`: detection on images, folders, globs and videos,
 // writing annotated copies and machine-readable results.
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdio>
-#include <filesystem>
-#include <iostream>
-#include <map>
-#include <sstream>
-
-#include <opencv2/imgcodecs.hpp>
-
 #include "commands.h"
 #include "default_model.h"
 #include "progress.h"
@@ -21,6 +10,15 @@
 #include "tilescope/video/video_reader.h"
 #include "tilescope/video/video_writer.h"
 
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <sstream>
+#include <unistd.h>
+
 namespace tilescope::cli {
 namespace {
 
@@ -28,7 +26,8 @@ namespace fs = std::filesystem;
 
 struct DetectArgs {
   std::vector<std::string> sources;
-  std::string model, head, labels, out_dir = "runs/detect", coco, classes, precision = "fp32", backend = "onednn";
+  std::string model, head, labels, out_dir = "runs/detect", coco, classes, precision = "fp32",
+                                   backend = "onednn";
   float conf = 0.25f, iou = 0.45f;
   int max_det = 300, imgsz = 640, threads = 0, batch = 4;
   bool agnostic = false, save_json = false, save_txt = false, save_conf = false, no_save = false;
@@ -42,7 +41,8 @@ struct Stats {
   detect::DetectTimings timings;
   void add(const detect::DetectResult& r) {
     for (const auto& dets : r.detections_in_image)
-      for (const auto& d : dets) per_class[d.class_id]++;
+      for (const auto& d : dets)
+        per_class[d.class_id]++;
     timings.preprocess_ms += r.timings.preprocess_ms;
     timings.inference_ms += r.timings.inference_ms;
     timings.postprocess_ms += r.timings.postprocess_ms;
@@ -69,7 +69,8 @@ std::vector<int> resolve_classes(const std::string& spec, const std::vector<std:
       ids.push_back(std::stoi(item));
     } else {
       std::string known;
-      for (std::size_t i = 0; i < names.size() && i < 12; ++i) known += (i ? ", " : "") + names[i];
+      for (std::size_t i = 0; i < names.size() && i < 12; ++i)
+        known += (i ? ", " : "") + names[i];
       throw Error("--classes: the model has no class '" + item + "' (classes: " + known +
                   (names.size() > 12 ? ", ..." : "") + ")");
     }
@@ -78,13 +79,15 @@ std::vector<int> resolve_classes(const std::string& spec, const std::vector<std:
 }
 
 class DetectJob {
- public:
-  DetectJob(const DetectArgs& args, detect::Detector& detector, detect::DetectOptions options, ResultWriters& writers)
+public:
+  DetectJob(const DetectArgs& args, detect::Detector& detector, detect::DetectOptions options,
+            ResultWriters& writers)
       : args_(args), detector_(detector), options_(std::move(options)), writers_(writers) {}
 
   void run(const std::vector<MediaFile>& files) {
     std::vector<const MediaFile*> images;
-    for (const MediaFile& f : files) (f.kind == MediaKind::kImage ? images.push_back(&f) : (void)0);
+    for (const MediaFile& f : files)
+      (f.kind == MediaKind::kImage ? images.push_back(&f) : (void)0);
     Progress progress("images", static_cast<std::int64_t>(images.size()), "img");
     // Images go through in batches; videos one frame at a time, in order.
     std::vector<const MediaFile*> batch;
@@ -101,14 +104,15 @@ class DetectJob {
 
   Stats& stats() { return stats_; }
 
- private:
+private:
   void flush_images(std::vector<const MediaFile*>& batch, Progress& progress) {
     std::vector<cv::Mat> mats;
     std::vector<const MediaFile*> ok;
     for (const MediaFile* f : batch) {
       cv::Mat img = cv::imread(f->path, cv::IMREAD_COLOR);
       if (img.empty()) {
-        report_failure(stats_, f->path + ": not a readable image (corrupt, truncated or an unsupported format)");
+        report_failure(stats_,
+                       f->path + ": not a readable image (corrupt, truncated or an unsupported format)");
         progress.advance();
         continue;
       }
@@ -153,7 +157,8 @@ class DetectJob {
         detect::DetectResult result = detector_.detect({frame.bgr}, options_);
         stats_.add(result);
         const auto& dets = result.detections_in_image[0];
-        writers_.add({f.path, f.output_stem, frame.index, frame.timestamp_s, frame.bgr.cols, frame.bgr.rows, &dets});
+        writers_.add(
+            {f.path, f.output_stem, frame.index, frame.timestamp_s, frame.bgr.cols, frame.bgr.rows, &dets});
         if (writer) {
           detect::annotate(frame.bgr, dets, detector_.class_names());
           writer->write(frame.bgr(cv::Rect(0, 0, frame.bgr.cols & ~1, frame.bgr.rows & ~1)).clone());
@@ -176,21 +181,23 @@ class DetectJob {
   Stats stats_;
 };
 
-void print_summary(const Stats& s, double seconds, const std::vector<std::string>& names, const DetectArgs& args) {
-  std::printf("%d image%s, %d video%s, %lld frame%s in %.1f s (%.1f frames/s)", s.images, s.images == 1 ? "" : "s",
-              s.videos, s.videos == 1 ? "" : "s", static_cast<long long>(s.frames), s.frames == 1 ? "" : "s", seconds,
-              seconds > 0 ? static_cast<double>(s.frames) / seconds : 0.0);
+void print_summary(const Stats& s, double seconds, const std::vector<std::string>& names,
+                   const DetectArgs& args) {
+  std::printf("%d image%s, %d video%s, %lld frame%s in %.1f s (%.1f frames/s)", s.images,
+              s.images == 1 ? "" : "s", s.videos, s.videos == 1 ? "" : "s", static_cast<long long>(s.frames),
+              s.frames == 1 ? "" : "s", seconds, seconds > 0 ? static_cast<double>(s.frames) / seconds : 0.0);
   if (s.failed) std::printf(", %d failed", s.failed);
   std::printf("\n");
   if (s.frames > 0) {
     const double n = static_cast<double>(s.frames);
-    std::printf("per frame: preprocess %.1f ms, inference %.1f ms, postprocess %.1f ms\n", s.timings.preprocess_ms / n,
-                s.timings.inference_ms / n, s.timings.postprocess_ms / n);
+    std::printf("per frame: preprocess %.1f ms, inference %.1f ms, postprocess %.1f ms\n",
+                s.timings.preprocess_ms / n, s.timings.inference_ms / n, s.timings.postprocess_ms / n);
   }
   std::string counts;
   for (const auto& [id, n] : s.per_class) {
-    const std::string name = id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
-                                                                                      : "class" + std::to_string(id);
+    const std::string name = id >= 0 && static_cast<std::size_t>(id) < names.size()
+                                 ? names[static_cast<std::size_t>(id)]
+                                 : "class" + std::to_string(id);
     counts += (counts.empty() ? "" : ", ") + name + " " + std::to_string(n);
   }
   std::printf("detections: %s\n", counts.empty() ? "none" : counts.c_str());
@@ -223,7 +230,8 @@ int run_detect(const DetectArgs& args) {
 
   SourceList sources = expand_sources(args.sources);
   Stats early;
-  for (const std::string& e : sources.errors) report_failure(early, e);
+  for (const std::string& e : sources.errors)
+    report_failure(early, e);
   fs::create_directories(args.out_dir);
   ResultWriters writers({args.out_dir, args.save_json, args.save_txt, args.save_conf, args.coco},
                         detector.class_names());
@@ -237,7 +245,7 @@ int run_detect(const DetectArgs& args) {
   return stats.failed > 0 || (stats.images + stats.videos) == 0 ? 1 : 0;
 }
 
-}  // namespace
+} // namespace
 
 void add_detect_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("detect", "Detect objects in images, folders, globs and videos");
@@ -249,7 +257,8 @@ void add_detect_command(CLI::App& app) {
   cmd->add_option("--max-det", a.max_det, "Maximum detections per image")->check(CLI::Range(1, 100000));
   cmd->add_option("--classes", a.classes, "Only these classes: names or ids, comma-separated (person,knife)");
   cmd->add_flag("--agnostic", a.agnostic, "Class-agnostic NMS");
-  cmd->add_option("--imgsz", a.imgsz, "Input size for models with a dynamic input")->check(CLI::Range(32, 8192));
+  cmd->add_option("--imgsz", a.imgsz, "Input size for models with a dynamic input")
+      ->check(CLI::Range(32, 8192));
   cmd->add_option("--head", a.head, "yolov8 | yolov5 | nanodet (default: recognised from the model)");
   cmd->add_option("--labels", a.labels, "Class names file, one per line");
   cmd->add_option("--out", a.out_dir, "Output folder");
@@ -261,11 +270,12 @@ void add_detect_command(CLI::App& app) {
   cmd->add_option("--batch", a.batch, "Images per engine run")->check(CLI::Range(1, 64));
   cmd->add_option("--threads", a.threads, "Inference threads (0 = all cores)");
   cmd->add_option("--precision", a.precision, "fp32");
-  cmd->add_option("--backend", a.backend, "onednn | reference")->check(CLI::IsMember({"reference", "onednn"}));
+  cmd->add_option("--backend", a.backend, "onednn | reference")
+      ->check(CLI::IsMember({"reference", "onednn"}));
   cmd->callback([] {
     const int rc = run_detect(a);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
 }
 
-}  // namespace tilescope::cli
+} // namespace tilescope::cli

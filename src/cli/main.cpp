@@ -1,8 +1,8 @@
 // tilescope: one binary, one subcommand per job.
-#include <iostream>
-
 #include "commands.h"
 #include "tilescope/core/error.h"
+
+#include <iostream>
 
 int main(int argc, char** argv) {
   CLI::App app{"tilescope: real-time small-object detection with sliced inference on the CPU"};
@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {
-    return e.get_exit_code();  // the command already reported what failed
+    return e.get_exit_code(); // the command already reported what failed
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const tilescope::Error& e) {

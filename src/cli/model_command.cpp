@@ -1,14 +1,13 @@
 // `tilescope model inspect` and `tilescope model run`.
-#include <filesystem>
-#include <iostream>
-#include <map>
-
-#include <nlohmann/json.hpp>
-
 #include "commands.h"
 #include "tilescope/engine/npy.h"
 #include "tilescope/engine/onnx_import.h"
 #include "tilescope/engine/session.h"
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
 
 namespace tilescope::cli {
 namespace {
@@ -21,7 +20,8 @@ std::string dims_str(const engine::ValueInfo& v) {
   std::string s = "[";
   for (std::size_t i = 0; i < v.dims.size(); ++i) {
     if (i) s += ",";
-    s += v.dims[i].is_static() ? std::to_string(v.dims[i].value) : (v.dims[i].symbol.empty() ? "?" : v.dims[i].symbol);
+    s += v.dims[i].is_static() ? std::to_string(v.dims[i].value)
+                               : (v.dims[i].symbol.empty() ? "?" : v.dims[i].symbol);
   }
   return s + "]";
 }
@@ -33,18 +33,21 @@ nlohmann::json inspect_json(const std::string& path, const Graph& g) {
   j["producer"] = g.producer;
   auto values = [](const std::vector<engine::ValueInfo>& vs) {
     nlohmann::json a = nlohmann::json::array();
-    for (const auto& v : vs) a.push_back({{"name", v.name}, {"dtype", engine::dtype_name(v.dtype)}, {"shape", dims_str(v)}});
+    for (const auto& v : vs)
+      a.push_back({{"name", v.name}, {"dtype", engine::dtype_name(v.dtype)}, {"shape", dims_str(v)}});
     return a;
   };
   j["inputs"] = values(g.inputs);
   j["outputs"] = values(g.outputs);
   j["metadata"] = g.metadata;
   std::map<std::string, int> hist;
-  for (const auto& n : g.nodes) hist[n.domain.empty() ? n.op_type : n.domain + "." + n.op_type]++;
+  for (const auto& n : g.nodes)
+    hist[n.domain.empty() ? n.op_type : n.domain + "." + n.op_type]++;
   j["operators"] = hist;
   j["nodes"] = g.nodes.size();
   std::size_t params = 0;
-  for (const auto& [name, t] : g.initializers) params += static_cast<std::size_t>(t.size());
+  for (const auto& [name, t] : g.initializers)
+    params += static_cast<std::size_t>(t.size());
   j["parameters"] = params;
   j["unsupported"] = engine::unsupported_operators(g);
   return j;
@@ -70,12 +73,14 @@ void print_inspect(const nlohmann::json& j) {
     }
   }
   std::cout << "operators:\n";
-  for (const auto& [op, n] : j["operators"].items()) std::cout << "  " << op << " x" << n << "\n";
+  for (const auto& [op, n] : j["operators"].items())
+    std::cout << "  " << op << " x" << n << "\n";
   if (j["unsupported"].empty()) {
     std::cout << "unsupported operators: none\n";
   } else {
     std::cout << "unsupported operators:\n";
-    for (const auto& s : j["unsupported"]) std::cout << "  " << s.get<std::string>() << "\n";
+    for (const auto& s : j["unsupported"])
+      std::cout << "  " << s.get<std::string>() << "\n";
   }
 }
 
@@ -109,7 +114,7 @@ std::string file_safe(std::string name) {
   return name;
 }
 
-}  // namespace
+} // namespace
 
 void add_model_commands(CLI::App& app) {
   auto* model = app.add_subcommand("model", "Inspect and run ONNX models");
@@ -147,7 +152,8 @@ void add_model_commands(CLI::App& app) {
     // Input shapes come from the .npy files: the model's dims are fixed to them at load.
     engine::Graph graph = engine::load_onnx(run_path);
     std::map<std::string, engine::Tensor> inputs = read_inputs(input_specs, graph.inputs);
-    for (const auto& [name, t] : inputs) options.input_shapes[name] = t.shape();
+    for (const auto& [name, t] : inputs)
+      options.input_shapes[name] = t.shape();
     engine::Session session = [&] {
       try {
         return engine::Session::from_graph(std::move(graph), options);
@@ -156,16 +162,17 @@ void add_model_commands(CLI::App& app) {
       }
     }();
     std::map<std::string, const engine::Tensor*> feed;
-    for (const auto& [name, t] : inputs) feed[name] = &t;
+    for (const auto& [name, t] : inputs)
+      feed[name] = &t;
     std::vector<engine::Tensor> outputs = session.run(feed);
     fs::create_directories(out_dir);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
       const std::string file = (fs::path(out_dir) / (file_safe(session.outputs()[i].name) + ".npy")).string();
       engine::write_npy(file, outputs[i]);
-      std::cout << file << "  " << engine::dtype_name(outputs[i].dtype()) << " " << engine::shape_str(outputs[i].shape())
-                << "\n";
+      std::cout << file << "  " << engine::dtype_name(outputs[i].dtype()) << " "
+                << engine::shape_str(outputs[i].shape()) << "\n";
     }
   });
 }
 
-}  // namespace tilescope::cli
+} // namespace tilescope::cli

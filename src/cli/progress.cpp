@@ -1,13 +1,13 @@
 #include "progress.h"
 
-#include <unistd.h>
-
 #include <cstdio>
+#include <unistd.h>
 
 namespace tilescope::cli {
 
 Progress::Progress(std::string label, std::int64_t total, std::string unit)
-    : label_(std::move(label)), unit_(std::move(unit)), total_(total), start_(std::chrono::steady_clock::now()) {}
+    : label_(std::move(label)), unit_(std::move(unit)), total_(total),
+      start_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() { finish(); }
 
@@ -37,11 +37,11 @@ void Progress::draw(bool force) {
     bar.append(static_cast<std::size_t>(kWidth - filled), '.');
     const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0.0;
     std::fprintf(stderr, "\r%-32s [%s] %lld/%lld %s  %.1f %s/s  ETA %d:%02d ", label.c_str(), bar.c_str(),
-                 static_cast<long long>(done_), static_cast<long long>(total_), unit_.c_str(), rate, unit_.c_str(),
-                 static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+                 static_cast<long long>(done_), static_cast<long long>(total_), unit_.c_str(), rate,
+                 unit_.c_str(), static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
   } else {
-    std::fprintf(stderr, "\r%-32s %lld %s  %.1f %s/s ", label.c_str(), static_cast<long long>(done_), unit_.c_str(),
-                 rate, unit_.c_str());
+    std::fprintf(stderr, "\r%-32s %lld %s  %.1f %s/s ", label.c_str(), static_cast<long long>(done_),
+                 unit_.c_str(), rate, unit_.c_str());
   }
   std::fflush(stderr);
 }
@@ -52,4 +52,4 @@ void Progress::finish() {
   if (enabled()) std::fprintf(stderr, "\r\033[K");
 }
 
-}  // namespace tilescope::cli
+} // namespace tilescope::cli

@@ -9,15 +9,15 @@
 namespace tilescope::cli {
 
 class Progress {
- public:
+public:
   // total <= 0: unknown (a count and rate are shown instead of a bar).
   Progress(std::string label, std::int64_t total, std::string unit);
   ~Progress();
   void advance(std::int64_t n = 1);
-  void finish();  // clears the line
+  void finish(); // clears the line
   static bool enabled();
 
- private:
+private:
   void draw(bool force);
   std::string label_, unit_;
   std::int64_t total_, done_ = 0;
@@ -25,4 +25,4 @@ class Progress {
   bool finished_ = false;
 };
 
-}  // namespace tilescope::cli
+} // namespace tilescope::cli

@@ -1,9 +1,9 @@
 #include "result_writers.h"
 
+#include "tilescope/core/error.h"
+
 #include <cmath>
 #include <filesystem>
-
-#include "tilescope/core/error.h"
 
 namespace tilescope::cli {
 namespace {
@@ -15,10 +15,10 @@ double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 std::string class_name(const std::vector<std::string>& names, int id) {
   return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
-                                                                 : "class" + std::to_string(id);
+                                                                : "class" + std::to_string(id);
 }
 
-}  // namespace
+} // namespace
 
 ResultWriters::ResultWriters(ResultOptions options, std::vector<std::string> class_names)
     : options_(std::move(options)), class_names_(std::move(class_names)) {
@@ -67,8 +67,9 @@ void ResultWriters::add(const FrameResult& r) {
     // YOLO format: class cx cy w h, normalised to [0, 1] by the image size.
     for (const detect::Detection& d : *r.detections) {
       char line[160];
-      std::snprintf(line, sizeof(line), "%d %.6f %.6f %.6f %.6f", d.class_id, (d.box.x1 + d.box.x2) / 2 / r.width,
-                    (d.box.y1 + d.box.y2) / 2 / r.height, d.box.width() / r.width, d.box.height() / r.height);
+      std::snprintf(line, sizeof(line), "%d %.6f %.6f %.6f %.6f", d.class_id,
+                    (d.box.x1 + d.box.x2) / 2 / r.width, (d.box.y1 + d.box.y2) / 2 / r.height,
+                    d.box.width() / r.width, d.box.height() / r.height);
       txt << line;
       if (options_.save_conf) txt << ' ' << round3(d.score);
       txt << '\n';
@@ -77,11 +78,12 @@ void ResultWriters::add(const FrameResult& r) {
   if (!options_.coco_path.empty()) {
     const std::int64_t image_id = coco_image_id(r);
     for (const detect::Detection& d : *r.detections) {
-      coco_.push_back({{"image_id", image_id},
-                       {"category_id", d.class_id},
-                       {"bbox", {round3(d.box.x1), round3(d.box.y1), round3(d.box.width()), round3(d.box.height())}},
-                       {"score", round3(d.score)},
-                       {"file_name", r.frame >= 0 ? r.source + "#" + std::to_string(r.frame) : r.source}});
+      coco_.push_back(
+          {{"image_id", image_id},
+           {"category_id", d.class_id},
+           {"bbox", {round3(d.box.x1), round3(d.box.y1), round3(d.box.width()), round3(d.box.height())}},
+           {"score", round3(d.score)},
+           {"file_name", r.frame >= 0 ? r.source + "#" + std::to_string(r.frame) : r.source}});
     }
   }
 }
@@ -96,4 +98,4 @@ void ResultWriters::finish() {
   out << coco_.dump() << '\n';
 }
 
-}  // namespace tilescope::cli
+} // namespace tilescope::cli

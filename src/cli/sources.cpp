@@ -1,9 +1,8 @@
 #include "sources.h"
 
-#include <glob.h>
-
 #include <algorithm>
 #include <filesystem>
+#include <glob.h>
 #include <set>
 
 namespace tilescope::cli {
@@ -18,13 +17,15 @@ std::string lower_extension(const fs::path& p) {
 }
 
 bool is_image_ext(const std::string& ext) {
-  static const std::set<std::string> kImage = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".jpe", ".pgm", ".ppm"};
+  static const std::set<std::string> kImage = {".jpg", ".jpeg", ".png", ".bmp", ".webp",
+                                               ".tif", ".tiff", ".jpe", ".pgm", ".ppm"};
   return kImage.count(ext) != 0;
 }
 
 bool is_video_ext(const std::string& ext) {
-  static const std::set<std::string> kVideo = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg",
-                                               ".ts",  ".flv", ".wmv", ".3gp", ".gif", ".mjpeg", ".h264", ".h265"};
+  static const std::set<std::string> kVideo = {".mp4", ".avi",   ".mkv",  ".mov", ".webm", ".m4v",
+                                               ".mpg", ".mpeg",  ".ts",   ".flv", ".wmv",  ".3gp",
+                                               ".gif", ".mjpeg", ".h264", ".h265"};
   return kVideo.count(ext) != 0;
 }
 
@@ -40,7 +41,8 @@ void add_file(SourceList& list, const fs::path& file, const fs::path& root, bool
   m.path = file.string();
   m.output_stem = stem_for(file, root);
   m.from_folder = from_folder;
-  m.kind = is_video_ext(ext) ? MediaKind::kVideo : (is_image_ext(ext) || from_folder ? MediaKind::kImage : MediaKind::kVideo);
+  m.kind = is_video_ext(ext) ? MediaKind::kVideo
+                             : (is_image_ext(ext) || from_folder ? MediaKind::kImage : MediaKind::kVideo);
   list.files.push_back(std::move(m));
 }
 
@@ -55,12 +57,12 @@ void add_folder(SourceList& list, const fs::path& folder) {
   if (ec) list.errors.push_back(folder.string() + ": " + ec.message());
   std::sort(files.begin(), files.end());
   for (const fs::path& f : files) {
-    if (f.filename().string().rfind('.', 0) == 0) continue;  // hidden files (.DS_Store, ...)
+    if (f.filename().string().rfind('.', 0) == 0) continue; // hidden files (.DS_Store, ...)
     add_file(list, f, folder, true);
   }
 }
 
-}  // namespace
+} // namespace
 
 SourceList expand_sources(const std::vector<std::string>& arguments) {
   SourceList list;
@@ -95,4 +97,4 @@ SourceList expand_sources(const std::vector<std::string>& arguments) {
   return list;
 }
 
-}  // namespace tilescope::cli
+} // namespace tilescope::cli

@@ -11,14 +11,14 @@ enum class MediaKind { kImage, kVideo };
 
 struct MediaFile {
   std::string path;
-  std::string output_stem;  // relative name for outputs, e.g. "sub/dir/photo"
+  std::string output_stem; // relative name for outputs, e.g. "sub/dir/photo"
   MediaKind kind = MediaKind::kImage;
-  bool from_folder = false;  // found by walking a folder (vs named on the command line)
+  bool from_folder = false; // found by walking a folder (vs named on the command line)
 };
 
 struct SourceList {
   std::vector<MediaFile> files;
-  std::vector<std::string> errors;  // "path: reason" for arguments that match nothing
+  std::vector<std::string> errors; // "path: reason" for arguments that match nothing
 };
 
 // Image extensions by the codecs OpenCV has here; everything else named
@@ -26,4 +26,4 @@ struct SourceList {
 // still listed (as images) so that a stray non-image gets a clear error line.
 SourceList expand_sources(const std::vector<std::string>& arguments);
 
-}  // namespace tilescope::cli
+} // namespace tilescope::cli

@@ -2,16 +2,15 @@
 
 #include <algorithm>
 #include <cstdio>
-
 #include <opencv2/imgproc.hpp>
 
 namespace tilescope::detect {
 
 cv::Scalar class_colour(int class_id) {
   // Ultralytics' 20-colour palette (hex RGB), so annotated output looks familiar.
-  static constexpr unsigned kPalette[] = {0xFF3838, 0xFF9D97, 0xFF701F, 0xFFB21D, 0xCFD231, 0x48F90A, 0x92CC17,
-                                          0x3DDB86, 0x1A9334, 0x00D4BB, 0x2C99A8, 0x00C2FF, 0x344593, 0x6473FF,
-                                          0x0018EC, 0x8438FF, 0x520085, 0xCB38FF, 0xFF95C8, 0xFF37C7};
+  static constexpr unsigned kPalette[] = {
+      0xFF3838, 0xFF9D97, 0xFF701F, 0xFFB21D, 0xCFD231, 0x48F90A, 0x92CC17, 0x3DDB86, 0x1A9334, 0x00D4BB,
+      0x2C99A8, 0x00C2FF, 0x344593, 0x6473FF, 0x0018EC, 0x8438FF, 0x520085, 0xCB38FF, 0xFF95C8, 0xFF37C7};
   const unsigned rgb = kPalette[static_cast<unsigned>(std::max(class_id, 0)) % std::size(kPalette)];
   return cv::Scalar(rgb & 0xFF, (rgb >> 8) & 0xFF, (rgb >> 16) & 0xFF);
 }
@@ -45,4 +44,4 @@ void annotate(cv::Mat& image, const std::vector<Detection>& detections_in_image,
   }
 }
 
-}  // namespace tilescope::detect
+} // namespace tilescope::detect

@@ -1,13 +1,13 @@
 #include "tilescope/engine/session.h"
 
-#include <algorithm>
-#include <set>
-
 #include "backends/executable.h"
 #include "backends/reference/op_registry.h"
 #include "passes/passes.h"
 #include "tilescope/engine/onnx_import.h"
 #include "tilescope/engine/tfjs_import.h"
+
+#include <algorithm>
+#include <set>
 
 namespace tilescope::engine {
 namespace {
@@ -19,11 +19,12 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 bool all_inputs_fixed(const Graph& graph, const std::map<std::string, Shape>& fixed) {
   return std::all_of(graph.inputs.begin(), graph.inputs.end(), [&](const ValueInfo& in) {
     if (fixed.count(in.name)) return true;
-    return in.has_shape && std::all_of(in.dims.begin(), in.dims.end(), [](const Dim& d) { return d.is_static(); });
+    return in.has_shape &&
+           std::all_of(in.dims.begin(), in.dims.end(), [](const Dim& d) { return d.is_static(); });
   });
 }
 
-}  // namespace
+} // namespace
 
 std::optional<Backend> parse_backend(std::string_view name) {
   if (name == "reference") return Backend::kReference;
@@ -45,8 +46,10 @@ std::vector<std::string> unsupported_operators(const Graph& graph) {
   }
   std::vector<std::string> out;
   for (const auto& [op, nodes] : missing) {
-    std::string line = op + " (" + std::to_string(nodes.size()) + (nodes.size() == 1 ? " node: " : " nodes: ");
-    for (std::size_t i = 0; i < nodes.size() && i < 5; ++i) line += (i ? ", " : "") + nodes[i];
+    std::string line =
+        op + " (" + std::to_string(nodes.size()) + (nodes.size() == 1 ? " node: " : " nodes: ");
+    for (std::size_t i = 0; i < nodes.size() && i < 5; ++i)
+      line += (i ? ", " : "") + nodes[i];
     if (nodes.size() > 5) line += ", ...";
     out.push_back(line + ")");
   }
@@ -103,7 +106,8 @@ Session Session::from_graph(Graph graph, SessionOptions options) {
   auto missing = unsupported_operators(graph);
   if (!missing.empty()) {
     std::string msg = "unsupported operator" + std::string(missing.size() > 1 ? "s: " : ": ");
-    for (std::size_t i = 0; i < missing.size(); ++i) msg += (i ? "; " : "") + missing[i];
+    for (std::size_t i = 0; i < missing.size(); ++i)
+      msg += (i ? "; " : "") + missing[i];
     throw Error(msg);
   }
   auto impl = std::make_unique<Impl>();
@@ -119,14 +123,15 @@ Session Session::from_graph(Graph graph, SessionOptions options) {
         shapes[in.name] = it->second;
       } else {
         Shape s;
-        for (const Dim& d : in.dims) s.push_back(d.value);
+        for (const Dim& d : in.dims)
+          s.push_back(d.value);
         shapes[in.name] = s;
       }
     }
     session.prepare(shapes);
   } else {
     for (const auto& entry : fixed) {
-      const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture those
+      const std::string& name = entry.first; // not a structured binding: clang 14 cannot capture those
       const auto& ins = session.impl_->model.inputs;
       if (std::none_of(ins.begin(), ins.end(), [&](const ValueInfo& in) { return in.name == name; })) {
         throw Error("input shape given for '" + name + "', but the model has no input of that name");
@@ -178,4 +183,4 @@ const Graph& Session::compiled_graph() const {
   return impl_->last->graph;
 }
 
-}  // namespace tilescope::engine
+} // namespace tilescope::engine

@@ -24,4 +24,4 @@ inline void quiet_ffmpeg_logs() {
   std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
 }
 
-}  // namespace tilescope::video
+} // namespace tilescope::video

@@ -7,10 +7,10 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
-#include <algorithm>
-
 #include "ffmpeg_error.h"
 #include "tilescope/core/error.h"
+
+#include <algorithm>
 
 namespace tilescope::video {
 
@@ -74,10 +74,11 @@ VideoReader VideoReader::open(const std::string& url, const ReaderOptions& optio
   AVDictionary* dict = nullptr;
   const std::string timeout_us = std::to_string(static_cast<std::int64_t>(options.open_timeout_s * 1e6));
   if (url.find("://") != std::string::npos) {
-    av_dict_set(&dict, "rw_timeout", timeout_us.c_str(), 0);  // network I/O: give up instead of hanging
+    av_dict_set(&dict, "rw_timeout", timeout_us.c_str(), 0); // network I/O: give up instead of hanging
     if (url.rfind("rtsp://", 0) == 0) {
       av_dict_set(&dict, "timeout", timeout_us.c_str(), 0);
-      if (!options.rtsp_transport.empty()) av_dict_set(&dict, "rtsp_transport", options.rtsp_transport.c_str(), 0);
+      if (!options.rtsp_transport.empty())
+        av_dict_set(&dict, "rtsp_transport", options.rtsp_transport.c_str(), 0);
     }
   }
   int rc = avformat_open_input(&impl->format, url.c_str(), nullptr, &dict);
@@ -96,7 +97,7 @@ VideoReader VideoReader::open(const std::string& url, const ReaderOptions& optio
   if (impl->codec == nullptr) impl->fail("out of memory", 0);
   rc = avcodec_parameters_to_context(impl->codec, stream->codecpar);
   if (rc < 0) impl->fail("bad codec parameters", rc);
-  impl->codec->thread_count = 1;  // inference owns the cores; decode stays on one
+  impl->codec->thread_count = 1; // inference owns the cores; decode stays on one
   rc = avcodec_open2(impl->codec, decoder, nullptr);
   if (rc < 0) impl->fail("cannot open the " + std::string(decoder->name) + " decoder", rc);
   if (impl->codec->width <= 0 || impl->codec->height <= 0) impl->fail("video stream has no frame size", 0);
@@ -112,7 +113,8 @@ VideoReader VideoReader::open(const std::string& url, const ReaderOptions& optio
   info.fps = rate.num > 0 && rate.den > 0 ? av_q2d(rate) : 0.0;
   info.frame_count = stream->nb_frames > 0 ? stream->nb_frames : -1;
   if (info.frame_count < 0 && impl->format->duration > 0 && info.fps > 0) {
-    info.frame_count = static_cast<std::int64_t>(static_cast<double>(impl->format->duration) / AV_TIME_BASE * info.fps + 0.5);
+    info.frame_count = static_cast<std::int64_t>(
+        static_cast<double>(impl->format->duration) / AV_TIME_BASE * info.fps + 0.5);
   }
   info.codec = decoder->name;
   return VideoReader(std::move(impl));
@@ -159,4 +161,4 @@ bool VideoReader::read(Frame& out) {
   return false;
 }
 
-}  // namespace tilescope::video
+} // namespace tilescope::video

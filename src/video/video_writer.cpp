@@ -106,7 +106,7 @@ VideoWriter VideoWriter::open(const std::string& path, int width, int height, do
     av_dict_set(&opts, "preset", "veryfast", 0);
     av_dict_set(&opts, "crf", "23", 0);
   } else {
-    c->bit_rate = static_cast<std::int64_t>(width) * height * 4;  // ~4 bits/pixel/s: legible boxes and text
+    c->bit_rate = static_cast<std::int64_t>(width) * height * 4; // ~4 bits/pixel/s: legible boxes and text
   }
   rc = avcodec_open2(c, encoder, &opts);
   av_dict_free(&opts);
@@ -158,4 +158,4 @@ void VideoWriter::write(const cv::Mat& bgr) {
 
 void VideoWriter::close() { impl_->finish(); }
 
-}  // namespace tilescope::video
+} // namespace tilescope::video

@@ -130,7 +130,8 @@ TEST_F(OnnxImportFiles, TruncatedFile) {
 
 TEST_F(OnnxImportFiles, JpegFile) {
   // The start of a JFIF file: SOI marker, APP0 segment.
-  static constexpr char kJpeg[] = "\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xFF\xDB";
+  static constexpr char kJpeg[] =
+      "\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xFF\xDB";
   const std::string jpeg(kJpeg, sizeof(kJpeg) - 1);
   const std::string path = write("photo.onnx", jpeg);
   const std::string msg = error_of([&] { load_onnx(path); });

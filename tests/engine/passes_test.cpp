@@ -2,13 +2,12 @@
 // chains, and fusions checked by running the fused and unfused graphs on the
 // reference backend (the fusion must not change the numbers beyond float
 // rounding of the folded BatchNorm weights).
-#include <gtest/gtest.h>
-
-#include <cmath>
-#include <random>
-
 #include "passes/passes.h"
 #include "tilescope/engine/session.h"
+
+#include <cmath>
+#include <gtest/gtest.h>
+#include <random>
 
 namespace tilescope::engine {
 namespace {
@@ -28,7 +27,8 @@ TEST(MemoryPlan, BuffersAliveTogetherNeverOverlap) {
       EXPECT_EQ(plan.offsets[i] % 64, 0u);
       EXPECT_LE(plan.offsets[i] + reqs[i].bytes, plan.arena_bytes);
       for (std::size_t j = i + 1; j < reqs.size(); ++j) {
-        const bool live_together = reqs[i].first_step <= reqs[j].last_step && reqs[j].first_step <= reqs[i].last_step;
+        const bool live_together =
+            reqs[i].first_step <= reqs[j].last_step && reqs[j].first_step <= reqs[i].last_step;
         const bool overlap = plan.offsets[i] < plan.offsets[j] + reqs[j].bytes &&
                              plan.offsets[j] < plan.offsets[i] + reqs[i].bytes;
         EXPECT_FALSE(live_together && overlap) << "trial " << trial << " buffers " << i << " and " << j;
@@ -49,7 +49,8 @@ TEST(MemoryPlan, ChainReusesMemory) {
 Tensor random_tensor(Shape shape, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f) {
   Tensor t(DType::kFloat32, std::move(shape));
   std::uniform_real_distribution<float> d(lo, hi);
-  for (float& v : t.values<float>()) v = d(rng);
+  for (float& v : t.values<float>())
+    v = d(rng);
   return t;
 }
 
@@ -114,12 +115,14 @@ TEST(Passes, FoldAndFuseKeepTheResult) {
   ASSERT_EQ(yb.shape(), ya.shape());
   // Folding BN into float32 weights rounds W*s once: ~1e-7 relative per term,
   // 36 terms per output -> well under 1e-5.
-  for (std::int64_t i = 0; i < ya.size(); ++i) EXPECT_NEAR(ya.data<float>()[i], yb.data<float>()[i], 1e-5) << i;
+  for (std::int64_t i = 0; i < ya.size(); ++i)
+    EXPECT_NEAR(ya.data<float>()[i], yb.data<float>()[i], 1e-5) << i;
 
   // The fused graph: FusedConv(silu, sum=x) + Relu + Reshape; the shape chain folded.
   const Graph& cg = b.compiled_graph();
   std::vector<std::string> ops;
-  for (const Node& n : cg.nodes) ops.push_back(n.op_type);
+  for (const Node& n : cg.nodes)
+    ops.push_back(n.op_type);
   EXPECT_EQ(ops, (std::vector<std::string>{"FusedConv", "Relu", "Reshape"}));
   EXPECT_EQ(cg.nodes[0].attrs.get_string("activation", ""), "silu");
   EXPECT_EQ(cg.nodes[0].inputs.size(), 4u);
@@ -167,5 +170,5 @@ TEST(Passes, UnsupportedOperatorsListedTogether) {
   }
 }
 
-}  // namespace
-}  // namespace tilescope::engine
+} // namespace
+} // namespace tilescope::engine

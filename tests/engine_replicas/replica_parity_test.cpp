@@ -20,21 +20,20 @@
 //
 // The replica folder: $TILESCOPE_REPLICA_DIR, else <build>/replicas. Run one case with e.g.
 // --gtest_filter='*yolo11n_op17_640_dynamic_onednn*'.
+#include "tilescope/engine/npy.h"
+#include "tilescope/engine/session.h"
+
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
-#include "tilescope/engine/npy.h"
-#include "tilescope/engine/session.h"
 
 namespace tilescope::engine {
 namespace {
@@ -44,7 +43,7 @@ constexpr double kReferenceMultiple = 1.0;
 constexpr double kOnednnMultiple = 4.0;
 
 struct ReplicaCase {
-  std::string model;  // yolov8n | yolov5n | yolo11n
+  std::string model; // yolov8n | yolov5n | yolo11n
   int opset = 17;
   bool dynamic = false;
   Backend backend = Backend::kReference;
@@ -105,7 +104,8 @@ void measure(const Tensor& got, const Tensor& want, bool anchors_last, PartError
   }
 }
 
-std::string describe(const char* part, const PartError& e, double limit, const Tensor& got, const Tensor& want) {
+std::string describe(const char* part, const PartError& e, double limit, const Tensor& got,
+                     const Tensor& want) {
   std::ostringstream s;
   s << part << ": max |err| " << e.max_abs_err << " (" << e.max_abs_err / e.max_abs_want << " of max |want| "
     << e.max_abs_want << "), limit " << limit;
@@ -140,11 +140,13 @@ TEST_P(ReplicaParity, MatchesPyTorchFloat64) {
 
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<Tensor> outputs = session.run(input);
-  const double run_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const double run_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_EQ(outputs.size(), 1u);
   const Tensor& got = outputs[0];
   ASSERT_EQ(got.dtype(), DType::kFloat32);
-  ASSERT_EQ(got.shape(), want.shape()) << "got " << shape_str(got.shape()) << ", want " << shape_str(want.shape());
+  ASSERT_EQ(got.shape(), want.shape())
+      << "got " << shape_str(got.shape()) << ", want " << shape_str(want.shape());
 
   const bool anchors_last = c.model != "yolov5n";
   PartError boxes, scores;
@@ -155,7 +157,8 @@ TEST_P(ReplicaParity, MatchesPyTorchFloat64) {
   const double max_abs = std::max(boxes.max_abs_want, scores.max_abs_want);
   const std::string report = c.name() + " input " + shape_str(input.shape()) + " (" + std::to_string(run_ms) +
                              " ms, first run)\n  " + describe("boxes", boxes, box_limit, got, want) + "\n  " +
-                             describe("scores", scores, score_limit, got, want) + "\n  max |err| / max |output|: " +
+                             describe("scores", scores, score_limit, got, want) +
+                             "\n  max |err| / max |output|: " +
                              std::to_string(std::max(boxes.max_abs_err, scores.max_abs_err) / max_abs);
   std::cout << report << "\n";
   EXPECT_LE(boxes.max_abs_err, box_limit) << report;
@@ -165,5 +168,5 @@ TEST_P(ReplicaParity, MatchesPyTorchFloat64) {
 INSTANTIATE_TEST_SUITE_P(Replicas, ReplicaParity, ::testing::ValuesIn(all_cases()),
                          [](const ::testing::TestParamInfo<ReplicaCase>& info) { return info.param.name(); });
 
-}  // namespace
-}  // namespace tilescope::engine
+} // namespace
+} // namespace tilescope::engine

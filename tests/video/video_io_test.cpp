@@ -1,18 +1,16 @@
 // Video I/O through FFmpeg: round trip through our writer and reader, the
 // sample video from opencv-doc, and the failures a user meets (missing file,
 // not a video, truncated file).
-#include <gtest/gtest.h>
+#include "tilescope/core/error.h"
+#include "tilescope/video/video_reader.h"
+#include "tilescope/video/video_writer.h"
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-
+#include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
-
-#include "tilescope/core/error.h"
-#include "tilescope/video/video_reader.h"
-#include "tilescope/video/video_writer.h"
 
 namespace tilescope::video {
 namespace {
@@ -36,7 +34,8 @@ TEST(VideoIo, WriteThenReadBack) {
   const int w = 160, h = 120, n = 20;
   {
     VideoWriter writer = VideoWriter::open(file.string(), w, h, 10.0);
-    for (int i = 0; i < n; ++i) writer.write(synthetic_frame(i, w, h));
+    for (int i = 0; i < n; ++i)
+      writer.write(synthetic_frame(i, w, h));
     writer.close();
   }
   VideoReader reader = VideoReader::open(file.string());
@@ -64,10 +63,11 @@ TEST(VideoIo, SampleVideoFromOpencvDoc) {
   EXPECT_NEAR(reader.info().fps, 10.0, 0.01);
   Frame frame;
   int count = 0;
-  while (count < 5 && reader.read(frame)) ++count;
+  while (count < 5 && reader.read(frame))
+    ++count;
   EXPECT_EQ(count, 5);
   EXPECT_EQ(frame.bgr.cols, 768);
-  EXPECT_GT(cv::mean(frame.bgr)[0], 10.0);  // real picture, not black
+  EXPECT_GT(cv::mean(frame.bgr)[0], 10.0); // real picture, not black
 }
 
 TEST(VideoIo, MissingFileNamesThePath) {
@@ -89,7 +89,8 @@ TEST(VideoIo, TruncatedFileEndsOrFailsCleanly) {
   const fs::path full = temp_dir() / "full.mp4";
   {
     VideoWriter writer = VideoWriter::open(full.string(), 160, 120, 10.0);
-    for (int i = 0; i < 30; ++i) writer.write(synthetic_frame(i, 160, 120));
+    for (int i = 0; i < 30; ++i)
+      writer.write(synthetic_frame(i, 160, 120));
   }
   // An MP4 cut in half loses its index (moov at the end): opening must fail
   // with an Error, not crash.
@@ -112,5 +113,5 @@ TEST(VideoIo, WriterRejectsWrongFrameSize) {
   EXPECT_THROW(VideoWriter::open((temp_dir() / "odd.mp4").string(), 63, 48, 5.0), Error);
 }
 
-}  // namespace
-}  // namespace tilescope::video
+} // namespace
+} // namespace tilescope::video

@@ -2,17 +2,17 @@
 // shapes.
 #pragma once
 
+#include "tilescope/engine/graph.h"
+#include "tilescope/engine/session.h"
+
 #include <memory>
 #include <span>
 #include <vector>
 
-#include "tilescope/engine/graph.h"
-#include "tilescope/engine/session.h"
-
 namespace tilescope::engine {
 
 class Executable {
- public:
+public:
   virtual ~Executable() = default;
   // `inputs` in graph.inputs order with the compiled shapes; returns the outputs
   // in graph.outputs order.
@@ -24,4 +24,4 @@ class Executable {
 std::unique_ptr<Executable> compile_reference(const Graph& graph);
 std::unique_ptr<Executable> compile_onednn(const Graph& graph, int threads);
 
-}  // namespace tilescope::engine
+} // namespace tilescope::engine

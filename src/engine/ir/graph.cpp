@@ -6,7 +6,8 @@ namespace tilescope::engine {
 namespace {
 
 template <class T>
-const T* get_typed(const std::map<std::string, AttrValue>& values, const std::string& name, const char* type_name) {
+const T* get_typed(const std::map<std::string, AttrValue>& values, const std::string& name,
+                   const char* type_name) {
   auto it = values.find(name);
   if (it == values.end()) return nullptr;
   const T* v = std::get_if<T>(&it->second);
@@ -14,7 +15,7 @@ const T* get_typed(const std::map<std::string, AttrValue>& values, const std::st
   return v;
 }
 
-}  // namespace
+} // namespace
 
 std::int64_t Attributes::get_int(const std::string& name, std::int64_t fallback) const {
   const auto* v = get_typed<std::int64_t>(values_, name, "int");
@@ -37,7 +38,8 @@ std::string Attributes::get_string(const std::string& name, const std::string& f
   return v ? *v : fallback;
 }
 
-std::vector<std::int64_t> Attributes::get_ints(const std::string& name, std::vector<std::int64_t> fallback) const {
+std::vector<std::int64_t> Attributes::get_ints(const std::string& name,
+                                               std::vector<std::int64_t> fallback) const {
   const auto* v = get_typed<std::vector<std::int64_t>>(values_, name, "ints");
   return v ? *v : fallback;
 }
@@ -61,7 +63,7 @@ const Tensor& Attributes::get_tensor(const std::string& name) const {
 Attributes Attributes::clone() const {
   Attributes out;
   for (const auto& entry : values_) {
-    const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture those
+    const std::string& name = entry.first; // not a structured binding: clang 14 cannot capture those
     const AttrValue& value = entry.second;
     if (const auto* t = std::get_if<Tensor>(&value)) {
       out.set(name, t->clone());
@@ -95,8 +97,10 @@ Graph Graph::clone() const {
   g.inputs = inputs;
   g.outputs = outputs;
   g.nodes.reserve(nodes.size());
-  for (const auto& n : nodes) g.nodes.push_back(n.clone());
-  for (const auto& [k, t] : initializers) g.initializers.emplace(k, t.clone());
+  for (const auto& n : nodes)
+    g.nodes.push_back(n.clone());
+  for (const auto& [k, t] : initializers)
+    g.initializers.emplace(k, t.clone());
   g.metadata = metadata;
   g.opset = opset;
   g.producer = producer;
@@ -127,7 +131,8 @@ std::optional<std::size_t> Graph::producer_of(const std::string& value) const {
 
 std::size_t Graph::use_count(const std::string& value) const {
   std::size_t n = 0;
-  for (const auto& node : nodes) n += std::count(node.inputs.begin(), node.inputs.end(), value);
+  for (const auto& node : nodes)
+    n += std::count(node.inputs.begin(), node.inputs.end(), value);
   return n + (is_graph_output(value) ? 1 : 0);
 }
 
@@ -135,4 +140,4 @@ bool Graph::is_graph_output(const std::string& value) const {
   return std::any_of(outputs.begin(), outputs.end(), [&](const ValueInfo& v) { return v.name == value; });
 }
 
-}  // namespace tilescope::engine
+} // namespace tilescope::engine

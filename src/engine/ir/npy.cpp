@@ -20,7 +20,7 @@ constexpr NpyType kTypes[] = {{"<f4", DType::kFloat32}, {"<f8", DType::kFloat64}
 
 [[noreturn]] void fail(const std::string& path, const std::string& why) { throw Error(path + ": " + why); }
 
-}  // namespace
+} // namespace
 
 Tensor read_npy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -36,7 +36,8 @@ Tensor read_npy(const std::string& path) {
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) fail(path, "truncated header");
     header_len = 0;
-    for (int i = 0; i < 4; ++i) header_len |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      header_len |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
     header_start = 12;
   } else {
     fail(path, "unsupported .npy version " + std::to_string(major));
@@ -45,17 +46,20 @@ Tensor read_npy(const std::string& path) {
   const std::string header(bytes.data() + header_start, header_len);
 
   std::smatch m;
-  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']+)')"))) fail(path, "header has no descr");
+  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']+)')")))
+    fail(path, "header has no descr");
   const std::string descr = m[1];
   DType dtype = DType::kUndefined;
   for (const auto& t : kTypes) {
-    if (descr == t.descr || (descr.size() == 3 && descr[0] == '=' && descr.substr(1) == std::string(t.descr).substr(1)))
+    if (descr == t.descr ||
+        (descr.size() == 3 && descr[0] == '=' && descr.substr(1) == std::string(t.descr).substr(1)))
       dtype = t.dtype;
   }
   if (dtype == DType::kUndefined) fail(path, "unsupported element type '" + descr + "'");
   if (std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*True)")))
     fail(path, "Fortran-order arrays are not supported (save with C order)");
-  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))"))) fail(path, "header has no shape");
+  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))")))
+    fail(path, "header has no shape");
   Shape shape;
   const std::string dims = m[1];
   std::regex dim_re(R"(\d+)");
@@ -76,12 +80,15 @@ void write_npy(const std::string& path, const Tensor& tensor) {
   const char* descr = nullptr;
   for (const auto& t : kTypes)
     if (t.dtype == tensor.dtype()) descr = t.descr;
-  if (descr == nullptr) throw Error(path + ": cannot write element type " + std::string(dtype_name(tensor.dtype())));
+  if (descr == nullptr)
+    throw Error(path + ": cannot write element type " + std::string(dtype_name(tensor.dtype())));
   std::string shape = "(";
-  for (std::size_t i = 0; i < tensor.shape().size(); ++i) shape += std::to_string(tensor.shape()[i]) + ",";
+  for (std::size_t i = 0; i < tensor.shape().size(); ++i)
+    shape += std::to_string(tensor.shape()[i]) + ",";
   if (tensor.shape().size() > 1) shape.pop_back();
   shape += ")";
-  std::string header = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::string header =
+      "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + shape + ", }";
   // Pad with spaces so that magic(6)+version(2)+len(2)+header+'\n' is a multiple of 64.
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
@@ -98,4 +105,4 @@ void write_npy(const std::string& path, const Tensor& tensor) {
   if (!out) throw Error(path + ": write failed");
 }
 
-}  // namespace tilescope::engine
+} // namespace tilescope::engine

@@ -7,28 +7,28 @@ namespace tilescope::engine {
 
 std::size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return 4;
-    case DType::kFloat64: return 8;
-    case DType::kInt64: return 8;
-    case DType::kInt32: return 4;
-    case DType::kInt8: return 1;
-    case DType::kUInt8: return 1;
-    case DType::kBool: return 1;
-    case DType::kUndefined: return 0;
+  case DType::kFloat32: return 4;
+  case DType::kFloat64: return 8;
+  case DType::kInt64: return 8;
+  case DType::kInt32: return 4;
+  case DType::kInt8: return 1;
+  case DType::kUInt8: return 1;
+  case DType::kBool: return 1;
+  case DType::kUndefined: return 0;
   }
   return 0;
 }
 
 std::string_view dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::kFloat32: return "float32";
-    case DType::kFloat64: return "float64";
-    case DType::kInt64: return "int64";
-    case DType::kInt32: return "int32";
-    case DType::kInt8: return "int8";
-    case DType::kUInt8: return "uint8";
-    case DType::kBool: return "bool";
-    case DType::kUndefined: return "undefined";
+  case DType::kFloat32: return "float32";
+  case DType::kFloat64: return "float64";
+  case DType::kInt64: return "int64";
+  case DType::kInt32: return "int32";
+  case DType::kInt8: return "int8";
+  case DType::kUInt8: return "uint8";
+  case DType::kBool: return "bool";
+  case DType::kUndefined: return "undefined";
   }
   return "undefined";
 }
@@ -53,7 +53,8 @@ std::string shape_str(const Shape& shape) {
 
 std::vector<std::int64_t> strides_of(const Shape& shape) {
   std::vector<std::int64_t> strides(shape.size(), 1);
-  for (std::size_t i = shape.size(); i-- > 1;) strides[i - 1] = strides[i] * shape[i];
+  for (std::size_t i = shape.size(); i-- > 1;)
+    strides[i - 1] = strides[i] * shape[i];
   return strides;
 }
 
@@ -87,7 +88,8 @@ Tensor Tensor::reshaped(Shape shape) && {
 
 void Tensor::check_type(DType wanted) const {
   if (wanted != dtype_) {
-    throw Error("tensor of " + std::string(dtype_name(dtype_)) + " accessed as " + std::string(dtype_name(wanted)));
+    throw Error("tensor of " + std::string(dtype_name(dtype_)) + " accessed as " +
+                std::string(dtype_name(wanted)));
   }
 }
 
@@ -107,8 +109,9 @@ std::int64_t Tensor::get_as_int(std::int64_t i) const {
 
 std::vector<std::int64_t> Tensor::to_int64_vector() const {
   std::vector<std::int64_t> v(static_cast<std::size_t>(size_));
-  for (std::int64_t i = 0; i < size_; ++i) v[static_cast<std::size_t>(i)] = get_as_int(i);
+  for (std::int64_t i = 0; i < size_; ++i)
+    v[static_cast<std::size_t>(i)] = get_as_int(i);
   return v;
 }
 
-}  // namespace tilescope::engine
+} // namespace tilescope::engine

@@ -1,18 +1,20 @@
-#include <set>
-
 #include "passes/passes.h"
 #include "passes/pattern.h"
+
+#include <set>
 
 namespace tilescope::engine::passes {
 
 void eliminate_dead_nodes(Graph& graph) {
   std::set<std::string> live;
-  for (const ValueInfo& out : graph.outputs) live.insert(out.name);
+  for (const ValueInfo& out : graph.outputs)
+    live.insert(out.name);
   std::vector<bool> dead(graph.nodes.size(), true);
   for (std::size_t i = graph.nodes.size(); i-- > 0;) {
     const Node& node = graph.nodes[i];
     bool used = false;
-    for (const std::string& out : node.outputs) used = used || live.count(out) != 0;
+    for (const std::string& out : node.outputs)
+      used = used || live.count(out) != 0;
     if (!used) continue;
     dead[i] = false;
     for (const std::string& in : node.inputs) {
@@ -25,4 +27,4 @@ void eliminate_dead_nodes(Graph& graph) {
   }
 }
 
-}  // namespace tilescope::engine::passes
+} // namespace tilescope::engine::passes

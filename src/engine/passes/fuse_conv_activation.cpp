@@ -3,10 +3,10 @@
 // matched in the form exporters write it: Mul(x, Sigmoid(x)) (either order).
 // The fused node takes the place of the pattern's last node, so every input it
 // reads is still computed before it.
-#include <limits>
-
 #include "passes/passes.h"
 #include "passes/pattern.h"
+
+#include <limits>
 
 namespace tilescope::engine::passes {
 namespace {
@@ -27,7 +27,8 @@ std::optional<Activation> match_unary(const Graph& graph, const Node& node) {
   if (op == "HardSwish") return Activation{"hard_swish"};
   if (op == "LeakyRelu") return Activation{"leaky_relu", node.attrs.get_float("alpha", 0.01f)};
   if (op == "HardSigmoid") {
-    return Activation{"hard_sigmoid", node.attrs.get_float("alpha", 0.2f), node.attrs.get_float("beta", 0.5f)};
+    return Activation{"hard_sigmoid", node.attrs.get_float("alpha", 0.2f),
+                      node.attrs.get_float("beta", 0.5f)};
   }
   if (op == "Clip") {
     float lo = std::numeric_limits<float>::lowest();
@@ -55,17 +56,19 @@ bool fusable_conv(const Graph& graph, const Node& node) {
   return it == graph.value_types.end() || it->second.dtype == DType::kFloat32;
 }
 
-void make_fused(Node& conv, const Activation& act, const std::string& output, const std::vector<const Node*>& absorbed) {
+void make_fused(Node& conv, const Activation& act, const std::string& output,
+                const std::vector<const Node*>& absorbed) {
   conv.domain = "tilescope";
   conv.op_type = "FusedConv";
   conv.attrs.set("activation", act.name);
   conv.attrs.set("alpha", act.alpha);
   conv.attrs.set("beta", act.beta);
   conv.outputs[0] = output;
-  for (const Node* n : absorbed) conv.fused_from.push_back(n->name);
+  for (const Node* n : absorbed)
+    conv.fused_from.push_back(n->name);
 }
 
-}  // namespace
+} // namespace
 
 void fuse_conv_activation(Graph& graph) {
   std::vector<bool> dead(graph.nodes.size(), false);
@@ -76,9 +79,10 @@ void fuse_conv_activation(Graph& graph) {
     auto users = consumers_of(graph, y);
 
     std::optional<Activation> act;
-    std::size_t last = 0;  // position the fused node takes
+    std::size_t last = 0; // position the fused node takes
     std::vector<std::size_t> absorbed;
-    if (users.size() == 1 && graph.nodes[users[0]].inputs.size() >= 1 && graph.nodes[users[0]].inputs[0] == y) {
+    if (users.size() == 1 && graph.nodes[users[0]].inputs.size() >= 1 &&
+        graph.nodes[users[0]].inputs[0] == y) {
       act = match_unary(graph, graph.nodes[users[0]]);
       last = users[0];
       absorbed = {users[0]};
@@ -89,7 +93,8 @@ void fuse_conv_activation(Graph& graph) {
       const Node& s = graph.nodes[sig];
       const Node& m = graph.nodes[mul];
       if (is_op(s, "Sigmoid") && is_op(m, "Mul") && m.inputs.size() == 2 &&
-          ((m.inputs[0] == y && m.inputs[1] == s.outputs[0]) || (m.inputs[1] == y && m.inputs[0] == s.outputs[0])) &&
+          ((m.inputs[0] == y && m.inputs[1] == s.outputs[0]) ||
+           (m.inputs[1] == y && m.inputs[0] == s.outputs[0])) &&
           sole_consumer(graph, s.outputs[0]) == mul) {
         act = Activation{"silu"};
         last = std::max(sig, mul);
@@ -100,10 +105,12 @@ void fuse_conv_activation(Graph& graph) {
 
     Node fused = std::move(graph.nodes[c]);
     std::vector<const Node*> absorbed_nodes;
-    for (std::size_t i : absorbed) absorbed_nodes.push_back(&graph.nodes[i]);
+    for (std::size_t i : absorbed)
+      absorbed_nodes.push_back(&graph.nodes[i]);
     const std::string output = graph.nodes[last].outputs[0];
     make_fused(fused, *act, output, absorbed_nodes);
-    for (std::size_t i : absorbed) dead[i] = true;
+    for (std::size_t i : absorbed)
+      dead[i] = true;
     dead[c] = true;
     graph.nodes[last] = std::move(fused);
     dead[last] = false;
@@ -111,4 +118,4 @@ void fuse_conv_activation(Graph& graph) {
   erase_nodes(graph, dead);
 }
 
-}  // namespace tilescope::engine::passes
+} // namespace tilescope::engine::passes

@@ -46,4 +46,4 @@ void fuse_conv_add(Graph& graph) {
   erase_nodes(graph, dead);
 }
 
-}  // namespace tilescope::engine::passes
+} // namespace tilescope::engine::passes

@@ -2,10 +2,10 @@
 //   s = scale / sqrt(var + eps);  W' = W * s[oc];  B' = (B - mean) * s + bias.
 // Computed in double, stored as float32 (as PyTorch's fuse_conv_bn_eval does in
 // the weights' precision).
-#include <cmath>
-
 #include "passes/passes.h"
 #include "passes/pattern.h"
+
+#include <cmath>
 
 namespace tilescope::engine::passes {
 namespace {
@@ -18,7 +18,7 @@ bool all_constant_f32(const Graph& graph, const Node& node, std::size_t from, st
   return true;
 }
 
-}  // namespace
+} // namespace
 
 void fuse_conv_bn(Graph& graph) {
   std::vector<bool> dead(graph.nodes.size(), false);
@@ -28,7 +28,8 @@ void fuse_conv_bn(Graph& graph) {
     auto user = sole_consumer(graph, conv.outputs[0]);
     if (!user) continue;
     Node& bn = graph.nodes[*user];
-    if (!is_op(bn, "BatchNormalization") || bn.outputs.size() != 1 || bn.inputs[0] != conv.outputs[0]) continue;
+    if (!is_op(bn, "BatchNormalization") || bn.outputs.size() != 1 || bn.inputs[0] != conv.outputs[0])
+      continue;
     if (!all_constant_f32(graph, bn, 1, 5)) continue;
     const Tensor* w = graph.find_initializer(conv.inputs[1]);
     if (w == nullptr || w->dtype() != DType::kFloat32) continue;
@@ -47,7 +48,8 @@ void fuse_conv_bn(Graph& graph) {
     Tensor new_w(DType::kFloat32, w->shape());
     Tensor new_b(DType::kFloat32, Shape{oc});
     for (std::int64_t o = 0; o < oc; ++o) {
-      const double s = static_cast<double>(scale.data<float>()[o]) / std::sqrt(static_cast<double>(var.data<float>()[o]) + eps);
+      const double s = static_cast<double>(scale.data<float>()[o]) /
+                       std::sqrt(static_cast<double>(var.data<float>()[o]) + eps);
       for (std::int64_t k = 0; k < per_oc; ++k) {
         new_w.data<float>()[o * per_oc + k] = static_cast<float>(w->data<float>()[o * per_oc + k] * s);
       }
@@ -68,4 +70,4 @@ void fuse_conv_bn(Graph& graph) {
   erase_nodes(graph, dead);
 }
 
-}  // namespace tilescope::engine::passes
+} // namespace tilescope::engine::passes

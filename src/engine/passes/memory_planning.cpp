@@ -2,10 +2,10 @@
 // offset planner of TFLite's arena planner and ORT's mem pattern). Buffers are
 // placed largest first; each goes into the smallest gap between already placed
 // buffers whose lifetimes overlap its own, or at the end.
+#include "passes/passes.h"
+
 #include <algorithm>
 #include <numeric>
-
-#include "passes/passes.h"
 
 namespace tilescope::engine::passes {
 
@@ -22,7 +22,7 @@ MemoryPlan plan_memory(std::span<const BufferRequest> requests, std::size_t alig
   struct Placed {
     std::size_t offset, end;
   };
-  std::vector<std::size_t> placed;  // indices into requests, already given offsets
+  std::vector<std::size_t> placed; // indices into requests, already given offsets
   for (std::size_t idx : order) {
     const BufferRequest& r = requests[idx];
     const std::size_t size = align_up(std::max<std::size_t>(r.bytes, 1));
@@ -31,7 +31,8 @@ MemoryPlan plan_memory(std::span<const BufferRequest> requests, std::size_t alig
     for (std::size_t other : placed) {
       const BufferRequest& o = requests[other];
       if (o.first_step <= r.last_step && r.first_step <= o.last_step) {
-        busy.push_back({plan.offsets[other], plan.offsets[other] + align_up(std::max<std::size_t>(o.bytes, 1))});
+        busy.push_back(
+            {plan.offsets[other], plan.offsets[other] + align_up(std::max<std::size_t>(o.bytes, 1))});
       }
     }
     std::sort(busy.begin(), busy.end(), [](const Placed& a, const Placed& b) { return a.offset < b.offset; });
@@ -57,4 +58,4 @@ MemoryPlan plan_memory(std::span<const BufferRequest> requests, std::size_t alig
   return plan;
 }
 
-}  // namespace tilescope::engine::passes
+} // namespace tilescope::engine::passes

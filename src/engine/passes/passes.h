@@ -4,13 +4,13 @@
 //   -> infer_shapes.
 #pragma once
 
+#include "tilescope/engine/graph.h"
+
 #include <cstddef>
 #include <map>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "tilescope/engine/graph.h"
 
 namespace tilescope::engine::passes {
 
@@ -55,10 +55,10 @@ struct BufferRequest {
   int last_step = 0;
 };
 struct MemoryPlan {
-  std::vector<std::size_t> offsets;  // one per request
+  std::vector<std::size_t> offsets; // one per request
   std::size_t arena_bytes = 0;
-  std::size_t naive_bytes = 0;  // sum of all buffer sizes
+  std::size_t naive_bytes = 0; // sum of all buffer sizes
 };
 MemoryPlan plan_memory(std::span<const BufferRequest> requests, std::size_t alignment = 64);
 
-}  // namespace tilescope::engine::passes
+} // namespace tilescope::engine::passes

@@ -37,4 +37,4 @@ void erase_nodes(Graph& graph, const std::vector<bool>& dead) {
   graph.nodes = std::move(kept);
 }
 
-}  // namespace tilescope::engine::passes
+} // namespace tilescope::engine::passes

@@ -15,7 +15,8 @@ void seed_value_types(Graph& graph) {
     }
     graph.value_types[in.name] = ValueType{in.dtype, shape};
   }
-  for (const auto& [name, tensor] : graph.initializers) graph.value_types[name] = ValueType{tensor.dtype(), tensor.shape()};
+  for (const auto& [name, tensor] : graph.initializers)
+    graph.value_types[name] = ValueType{tensor.dtype(), tensor.shape()};
 }
 
 std::vector<ValueType> infer_node(const Graph& graph, const Node& node) {
@@ -31,7 +32,8 @@ std::vector<ValueType> infer_node(const Graph& graph, const Node& node) {
     }
     auto it = graph.value_types.find(name);
     if (it == graph.value_types.end()) {
-      throw Error(node.describe() + ": input '" + name + "' is not produced by any earlier node, input or initializer");
+      throw Error(node.describe() + ": input '" + name +
+                  "' is not produced by any earlier node, input or initializer");
     }
     inputs.push_back(&it->second);
     constants.push_back(graph.find_initializer(name));
@@ -56,8 +58,9 @@ void infer_shapes(Graph& graph) {
     }
   }
   for (const ValueInfo& out : graph.outputs) {
-    if (graph.value_types.count(out.name) == 0) throw Error("graph output '" + out.name + "' is never produced");
+    if (graph.value_types.count(out.name) == 0)
+      throw Error("graph output '" + out.name + "' is never produced");
   }
 }
 
-}  // namespace tilescope::engine::passes
+} // namespace tilescope::engine::passes

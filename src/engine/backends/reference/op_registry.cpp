@@ -103,14 +103,11 @@ OpRegistry build() {
   return r;
 }
 
-}  // namespace
+} // namespace
 
 InferContext::InferContext(const Node& node, std::int64_t opset, std::vector<const ValueType*> inputs,
                            std::vector<const Tensor*> constants)
-    : node_(node),
-      opset_(opset),
-      inputs_(std::move(inputs)),
-      constants_(std::move(constants)),
+    : node_(node), opset_(opset), inputs_(std::move(inputs)), constants_(std::move(constants)),
       outputs_(node.outputs.size()) {}
 
 const ValueType& InferContext::input(std::size_t i) const {
@@ -128,7 +125,7 @@ const Tensor& InferContext::require_constant(std::size_t i) const {
 }
 
 void InferContext::set_output(std::size_t i, DType dtype, Shape shape) {
-  if (i >= outputs_.size()) return;  // optional output not requested by the graph
+  if (i >= outputs_.size()) return; // optional output not requested by the graph
   outputs_[i] = ValueType{dtype, std::move(shape)};
 }
 
@@ -146,7 +143,8 @@ const OpDef* OpRegistry::find(std::string_view domain, std::string_view op_type)
 
 std::vector<std::string> OpRegistry::op_types() const {
   std::vector<std::string> names;
-  for (const auto& [key, def] : ops_) names.push_back(key.first.empty() ? key.second : key.first + "." + key.second);
+  for (const auto& [key, def] : ops_)
+    names.push_back(key.first.empty() ? key.second : key.first + "." + key.second);
   return names;
 }
 
@@ -155,4 +153,4 @@ const OpRegistry& OpRegistry::instance() {
   return registry;
 }
 
-}  // namespace tilescope::engine::reference
+} // namespace tilescope::engine::reference

@@ -6,6 +6,8 @@
 // plus one line in op_registry.cpp's sorted list.
 #pragma once
 
+#include "tilescope/engine/graph.h"
+
 #include <cstdint>
 #include <map>
 #include <span>
@@ -13,14 +15,12 @@
 #include <string_view>
 #include <vector>
 
-#include "tilescope/engine/graph.h"
-
 namespace tilescope::engine::reference {
 
 // What shape inference sees of one node: the static types of its inputs, the
 // constant values of those known at load time, and the output types it must set.
 class InferContext {
- public:
+public:
   InferContext(const Node& node, std::int64_t opset, std::vector<const ValueType*> inputs,
                std::vector<const Tensor*> constants);
 
@@ -44,7 +44,7 @@ class InferContext {
   // Throws tilescope::Error("node NAME (Op): message").
   [[noreturn]] void fail(const std::string& message) const;
 
- private:
+private:
   const Node& node_;
   std::int64_t opset_;
   std::vector<const ValueType*> inputs_;
@@ -69,23 +69,23 @@ using InferFn = void (*)(InferContext&);
 using KernelFn = void (*)(const KernelContext&);
 
 struct OpDef {
-  std::string domain;   // "" = ONNX default domain
+  std::string domain; // "" = ONNX default domain
   std::string op_type;
   InferFn infer = nullptr;
   KernelFn run = nullptr;
 };
 
 class OpRegistry {
- public:
+public:
   void add(OpDef def);
   const OpDef* find(std::string_view domain, std::string_view op_type) const;
-  std::vector<std::string> op_types() const;  // sorted, "domain.Op" for non-default domains
+  std::vector<std::string> op_types() const; // sorted, "domain.Op" for non-default domains
 
   // Every op tilescope supports.
   static const OpRegistry& instance();
 
- private:
+private:
   std::map<std::pair<std::string, std::string>, OpDef, std::less<>> ops_;
 };
 
-}  // namespace tilescope::engine::reference
+} // namespace tilescope::engine::reference

@@ -1,21 +1,22 @@
 // The reference executor: runs each node's reference kernel in order, keeping
 // values in a name -> Tensor map and freeing each one after its last reader.
 // Slow by design; it exists to be obviously right.
-#include <map>
-#include <set>
-
 #include "backends/executable.h"
 #include "backends/reference/op_registry.h"
+
+#include <map>
+#include <set>
 
 namespace tilescope::engine {
 namespace {
 
 class ReferenceExecutable final : public Executable {
- public:
+public:
   explicit ReferenceExecutable(const Graph& graph) : graph_(graph.clone()) {
     for (const Node& node : graph_.nodes) {
       const reference::OpDef* def = reference::OpRegistry::instance().find(node.domain, node.op_type);
-      if (def == nullptr) throw Error(node.describe() + ": operator is not supported by the reference backend");
+      if (def == nullptr)
+        throw Error(node.describe() + ": operator is not supported by the reference backend");
       defs_.push_back(def);
     }
     // Last node index reading each value; graph outputs are never freed.
@@ -24,13 +25,16 @@ class ReferenceExecutable final : public Executable {
         if (!in.empty()) last_use_[in] = i;
       }
     }
-    for (const auto& [name, t] : graph_.initializers) weight_bytes_ += t.nbytes();
+    for (const auto& [name, t] : graph_.initializers)
+      weight_bytes_ += t.nbytes();
   }
 
   std::vector<Tensor> run(std::span<const Tensor* const> inputs) override {
     std::map<std::string, const Tensor*> bound;
-    for (std::size_t i = 0; i < graph_.inputs.size(); ++i) bound[graph_.inputs[i].name] = inputs[i];
-    for (const auto& [name, t] : graph_.initializers) bound[name] = &t;
+    for (std::size_t i = 0; i < graph_.inputs.size(); ++i)
+      bound[graph_.inputs[i].name] = inputs[i];
+    for (const auto& [name, t] : graph_.initializers)
+      bound[name] = &t;
     std::map<std::string, Tensor> values;
 
     for (std::size_t i = 0; i < graph_.nodes.size(); ++i) {
@@ -55,7 +59,8 @@ class ReferenceExecutable final : public Executable {
         out_tensors.emplace_back(vt.dtype, vt.shape);
       }
       std::vector<Tensor*> out;
-      for (Tensor& t : out_tensors) out.push_back(&t);
+      for (Tensor& t : out_tensors)
+        out.push_back(&t);
       defs_[i]->run(reference::KernelContext{node, graph_.opset, in, out});
       for (std::size_t k = 0; k < node.outputs.size(); ++k) {
         if (node.outputs[k].empty()) continue;
@@ -76,7 +81,7 @@ class ReferenceExecutable final : public Executable {
       if (it != values.end()) {
         outputs.push_back(it->second.clone());
       } else {
-        auto b = bound.find(out.name);  // an input or initializer passed straight through
+        auto b = bound.find(out.name); // an input or initializer passed straight through
         if (b == bound.end()) throw Error("graph output '" + out.name + "' was not computed");
         outputs.push_back(b->second->clone());
       }
@@ -90,17 +95,17 @@ class ReferenceExecutable final : public Executable {
     return r;
   }
 
- private:
+private:
   Graph graph_;
   std::vector<const reference::OpDef*> defs_;
   std::map<std::string, std::size_t> last_use_;
   std::size_t weight_bytes_ = 0;
 };
 
-}  // namespace
+} // namespace
 
 std::unique_ptr<Executable> compile_reference(const Graph& graph) {
   return std::make_unique<ReferenceExecutable>(graph);
 }
 
-}  // namespace tilescope::engine
+} // namespace tilescope::engine

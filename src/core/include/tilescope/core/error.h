@@ -10,8 +10,8 @@
 namespace tilescope {
 
 class Error : public std::runtime_error {
- public:
+public:
   explicit Error(const std::string& message) : std::runtime_error(message) {}
 };
 
-}  // namespace tilescope
+} // namespace tilescope

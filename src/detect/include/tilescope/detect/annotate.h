@@ -3,12 +3,11 @@
 // live MJPEG stream alike.
 #pragma once
 
-#include <string>
-#include <vector>
+#include "tilescope/detect/detection.h"
 
 #include <opencv2/core.hpp>
-
-#include "tilescope/detect/detection.h"
+#include <string>
+#include <vector>
 
 namespace tilescope::detect {
 
@@ -21,4 +20,4 @@ cv::Scalar class_colour(int class_id);
 void annotate(cv::Mat& image, const std::vector<Detection>& detections_in_image,
               const std::vector<std::string>& class_names);
 
-}  // namespace tilescope::detect
+} // namespace tilescope::detect

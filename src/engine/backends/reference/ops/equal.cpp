@@ -12,7 +12,8 @@ void infer(InferContext& ctx) {
              std::string(dtype_name(ctx.dtype(1))));
   }
   auto shape = broadcast_shapes(ctx.shape(0), ctx.shape(1));
-  if (!shape) ctx.fail("cannot broadcast shapes " + shape_str(ctx.shape(0)) + " and " + shape_str(ctx.shape(1)));
+  if (!shape)
+    ctx.fail("cannot broadcast shapes " + shape_str(ctx.shape(0)) + " and " + shape_str(ctx.shape(1)));
   ctx.set_output(0, DType::kBool, std::move(*shape));
 }
 
@@ -27,13 +28,14 @@ void run(const KernelContext& ctx) {
     bool* z = out.data<bool>();
     const std::array<std::vector<std::int64_t>, 2> strides{broadcast_strides(a.shape(), out.shape()),
                                                            broadcast_strides(b.shape(), out.shape())};
-    for_each_broadcast(out.shape(), strides,
-                       [&](std::int64_t i, const std::array<std::int64_t, 2>& off) { z[i] = x[off[0]] == y[off[1]]; });
+    for_each_broadcast(out.shape(), strides, [&](std::int64_t i, const std::array<std::int64_t, 2>& off) {
+      z[i] = x[off[0]] == y[off[1]];
+    });
   });
 }
 
-}  // namespace
+} // namespace
 
 void register_equal(OpRegistry& r) { r.add({"", "Equal", infer, run}); }
 
-}  // namespace tilescope::engine::reference
+} // namespace tilescope::engine::reference

@@ -1,7 +1,7 @@
 // Identity: output = input (any type).
-#include <cstring>
-
 #include "backends/reference/op_registry.h"
+
+#include <cstring>
 
 namespace tilescope::engine::reference {
 namespace {
@@ -10,8 +10,8 @@ void infer(InferContext& ctx) { ctx.set_output(0, ctx.dtype(0), ctx.shape(0)); }
 
 void run(const KernelContext& ctx) { std::memcpy(ctx.out(0).raw(), ctx.in(0).raw(), ctx.in(0).nbytes()); }
 
-}  // namespace
+} // namespace
 
 void register_identity(OpRegistry& r) { r.add({"", "Identity", infer, run}); }
 
-}  // namespace tilescope::engine::reference
+} // namespace tilescope::engine::reference

@@ -6,7 +6,8 @@ namespace tilescope::engine::reference {
 namespace {
 
 void infer(InferContext& ctx) {
-  if (ctx.dtype(0) != DType::kBool) ctx.fail("condition must be bool, got " + std::string(dtype_name(ctx.dtype(0))));
+  if (ctx.dtype(0) != DType::kBool)
+    ctx.fail("condition must be bool, got " + std::string(dtype_name(ctx.dtype(0))));
   if (ctx.dtype(1) != ctx.dtype(2)) {
     ctx.fail("X and Y have different element types " + std::string(dtype_name(ctx.dtype(1))) + " and " +
              std::string(dtype_name(ctx.dtype(2))));
@@ -40,8 +41,8 @@ void run(const KernelContext& ctx) {
   });
 }
 
-}  // namespace
+} // namespace
 
 void register_where(OpRegistry& r) { r.add({"", "Where", infer, run}); }
 
-}  // namespace tilescope::engine::reference
+} // namespace tilescope::engine::reference

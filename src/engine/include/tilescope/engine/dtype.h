@@ -24,8 +24,7 @@ std::size_t dtype_size(DType dtype);
 std::string_view dtype_name(DType dtype);
 
 // Maps a C++ element type to its DType (used by Tensor::data<T>() checks).
-template <class T>
-constexpr DType dtype_of();
+template <class T> constexpr DType dtype_of();
 template <> constexpr DType dtype_of<float>() { return DType::kFloat32; }
 template <> constexpr DType dtype_of<double>() { return DType::kFloat64; }
 template <> constexpr DType dtype_of<std::int64_t>() { return DType::kInt64; }
@@ -36,9 +35,8 @@ template <> constexpr DType dtype_of<bool>() { return DType::kBool; }
 
 // Calls f(T{}) with T the C++ type of `dtype` (bool stored as one byte). Throws
 // tilescope::Error for kUndefined.
-template <class F>
-decltype(auto) visit_dtype(DType dtype, F&& f);
+template <class F> decltype(auto) visit_dtype(DType dtype, F&& f);
 
-}  // namespace tilescope::engine
+} // namespace tilescope::engine
 
 #include "tilescope/engine/dtype_inl.h"

@@ -2,9 +2,9 @@
 // inputs and outputs on the command line and in tests.
 #pragma once
 
-#include <string>
-
 #include "tilescope/engine/tensor.h"
+
+#include <string>
 
 namespace tilescope::engine {
 
@@ -16,4 +16,4 @@ Tensor read_npy(const std::string& path);
 // Writes `tensor` as a version 1.0 .npy file. Throws Error on I/O failure.
 void write_npy(const std::string& path, const Tensor& tensor);
 
-}  // namespace tilescope::engine
+} // namespace tilescope::engine

@@ -1,11 +1,11 @@
 // ONNX model import (opsets 11-19) into the graph IR.
 #pragma once
 
+#include "tilescope/engine/graph.h"
+
 #include <cstddef>
 #include <span>
 #include <string>
-
-#include "tilescope/engine/graph.h"
 
 namespace tilescope::engine {
 
@@ -20,4 +20,4 @@ Graph parse_onnx(std::span<const std::byte> bytes, const std::string& source_nam
 // Converts a serialized onnx.TensorProto (as in the ONNX node tests' .pb files).
 Tensor parse_onnx_tensor(std::span<const std::byte> bytes, const std::string& source_name);
 
-}  // namespace tilescope::engine
+} // namespace tilescope::engine

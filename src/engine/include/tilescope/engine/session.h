@@ -7,6 +7,8 @@
 // and are cached. A Session is not thread-safe: use one per thread.
 #pragma once
 
+#include "tilescope/engine/graph.h"
+
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -15,21 +17,19 @@
 #include <string_view>
 #include <vector>
 
-#include "tilescope/engine/graph.h"
-
 namespace tilescope::engine {
 
 enum class Backend { kReference, kOnednn };
 
-std::optional<Backend> parse_backend(std::string_view name);  // "reference" | "onednn"
+std::optional<Backend> parse_backend(std::string_view name); // "reference" | "onednn"
 std::string_view backend_name(Backend backend);
 
 struct SessionOptions {
   Backend backend = Backend::kOnednn;
-  int threads = 0;  // 0 = all cores (onednn backend)
+  int threads = 0; // 0 = all cores (onednn backend)
   // Fixed shapes for inputs with dynamic dims, e.g. {"images", {1,3,384,640}}.
   std::map<std::string, Shape> input_shapes;
-  bool fuse = true;  // Conv+BN / activation / residual fusion passes
+  bool fuse = true; // Conv+BN / activation / residual fusion passes
 };
 
 struct MemoryReport {
@@ -40,7 +40,7 @@ struct MemoryReport {
 };
 
 class Session {
- public:
+public:
   // Opens an ONNX file (.onnx) or a TF.js graph model (model.json).
   static Session open(const std::string& path, SessionOptions options = {});
   static Session from_graph(Graph graph, SessionOptions options = {});
@@ -49,7 +49,7 @@ class Session {
   Session& operator=(Session&&) noexcept;
   ~Session();
 
-  const Graph& model() const;  // as imported
+  const Graph& model() const; // as imported
   const std::vector<ValueInfo>& inputs() const;
   const std::vector<ValueInfo>& outputs() const;
   const SessionOptions& options() const;
@@ -68,7 +68,7 @@ class Session {
   // The graph after specialisation and passes, for the most recent plan.
   const Graph& compiled_graph() const;
 
- private:
+private:
   struct Impl;
   explicit Session(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
@@ -78,4 +78,4 @@ class Session {
 // each: "Mod (2 nodes: /m/Mod, /m/Mod_1)". Empty when all are supported.
 std::vector<std::string> unsupported_operators(const Graph& graph);
 
-}  // namespace tilescope::engine
+} // namespace tilescope::engine

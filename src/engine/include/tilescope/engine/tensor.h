@@ -5,15 +5,15 @@
 // element. Not thread-safe for concurrent mutation.
 #pragma once
 
+#include "tilescope/core/error.h"
+#include "tilescope/engine/dtype.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
-
-#include "tilescope/core/error.h"
-#include "tilescope/engine/dtype.h"
 
 namespace tilescope::engine {
 
@@ -27,7 +27,7 @@ std::string shape_str(const Shape& shape);
 std::vector<std::int64_t> strides_of(const Shape& shape);
 
 class Tensor {
- public:
+public:
   Tensor() = default;
   Tensor(DType dtype, Shape shape);
   Tensor(Tensor&&) noexcept = default;
@@ -36,16 +36,11 @@ class Tensor {
   Tensor& operator=(const Tensor&) = delete;
 
   // Builds a tensor from values; values.size() must equal num_elements(shape).
-  template <class T>
-  static Tensor from(Shape shape, std::span<const T> values);
-  template <class T>
-  static Tensor from(Shape shape, std::initializer_list<T> values) {
+  template <class T> static Tensor from(Shape shape, std::span<const T> values);
+  template <class T> static Tensor from(Shape shape, std::initializer_list<T> values) {
     return from<T>(std::move(shape), std::span<const T>(values.begin(), values.size()));
   }
-  template <class T>
-  static Tensor scalar(T value) {
-    return from<T>(Shape{}, std::span<const T>(&value, 1));
-  }
+  template <class T> static Tensor scalar(T value) { return from<T>(Shape{}, std::span<const T>(&value, 1)); }
 
   Tensor clone() const;
   // Same data, new shape with the same element count.
@@ -55,29 +50,23 @@ class Tensor {
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
   std::int64_t rank() const { return static_cast<std::int64_t>(shape_.size()); }
-  std::int64_t size() const { return size_; }  // elements
+  std::int64_t size() const { return size_; } // elements
   std::size_t nbytes() const { return static_cast<std::size_t>(size_) * dtype_size(dtype_); }
 
   void* raw() { return data_.get(); }
   const void* raw() const { return data_.get(); }
 
   // Typed access; throws Error when T does not match dtype().
-  template <class T>
-  T* data() {
+  template <class T> T* data() {
     check_type(dtype_of<T>());
     return static_cast<T*>(raw());
   }
-  template <class T>
-  const T* data() const {
+  template <class T> const T* data() const {
     check_type(dtype_of<T>());
     return static_cast<const T*>(raw());
   }
-  template <class T>
-  std::span<T> values() {
-    return {data<T>(), static_cast<std::size_t>(size_)};
-  }
-  template <class T>
-  std::span<const T> values() const {
+  template <class T> std::span<T> values() { return {data<T>(), static_cast<std::size_t>(size_)}; }
+  template <class T> std::span<const T> values() const {
     return {data<T>(), static_cast<std::size_t>(size_)};
   }
 
@@ -88,7 +77,7 @@ class Tensor {
   // All elements as int64 (for shape-like tensors).
   std::vector<std::int64_t> to_int64_vector() const;
 
- private:
+private:
   struct AlignedFree {
     void operator()(std::byte* p) const;
   };
@@ -100,15 +89,16 @@ class Tensor {
   std::unique_ptr<std::byte[], AlignedFree> data_;
 };
 
-template <class T>
-Tensor Tensor::from(Shape shape, std::span<const T> values) {
+template <class T> Tensor Tensor::from(Shape shape, std::span<const T> values) {
   Tensor t(dtype_of<T>(), std::move(shape));
   if (static_cast<std::int64_t>(values.size()) != t.size()) {
-    throw Error("Tensor::from: " + std::to_string(values.size()) + " values for shape " + shape_str(t.shape()));
+    throw Error("Tensor::from: " + std::to_string(values.size()) + " values for shape " +
+                shape_str(t.shape()));
   }
   T* out = t.data<T>();
-  for (std::size_t i = 0; i < values.size(); ++i) out[i] = values[i];
+  for (std::size_t i = 0; i < values.size(); ++i)
+    out[i] = values[i];
   return t;
 }
 
-}  // namespace tilescope::engine
+} // namespace tilescope::engine
