@@ -67,7 +67,7 @@ void add_bench_commands(CLI::App& app) {
   static std::string path, size, backend = "onednn";
   static int batch = 1, threads = 0, iters = 50, warmup = 5;
   static bool json = false;
-  model->add_option("model", path, "ONNX file")->required();
+  model->add_option("model", path, "ONNX file or TF.js model.json")->required();
   model->add_option("--input-size", size, "HxW of the image input (default: the model's)");
   model->add_option("--batch", batch, "Batch size")->check(CLI::Range(1, 256));
   model->add_option("--threads", threads, "Threads (0 = all cores)");
@@ -77,7 +77,7 @@ void add_bench_commands(CLI::App& app) {
       ->check(CLI::IsMember({"reference", "onednn"}));
   model->add_flag("--json", json, "Print one JSON object");
   model->callback([] {
-    engine::Graph graph = engine::load_onnx(path);
+    engine::Graph graph = engine::load_model(path);
     if (graph.inputs.size() != 1) throw Error(path + ": bench model supports single-input models");
     const engine::Shape shape = bench_shape(graph.inputs[0], batch, size);
     engine::SessionOptions options;

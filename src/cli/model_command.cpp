@@ -123,10 +123,10 @@ void add_model_commands(CLI::App& app) {
   auto* inspect = model->add_subcommand("inspect", "Inputs, outputs, opset, metadata, operators of a model");
   static std::string inspect_path;
   static bool inspect_json_out = false;
-  inspect->add_option("model", inspect_path, "ONNX file")->required();
+  inspect->add_option("model", inspect_path, "ONNX file or TF.js model.json")->required();
   inspect->add_flag("--json", inspect_json_out, "Print one JSON object");
   inspect->callback([] {
-    Graph g = engine::load_onnx(inspect_path);
+    Graph g = engine::load_model(inspect_path);
     auto j = inspect_json(inspect_path, g);
     if (inspect_json_out) {
       std::cout << j.dump(2) << "\n";
@@ -140,7 +140,7 @@ void add_model_commands(CLI::App& app) {
   static std::string run_path, out_dir, backend = "onednn";
   static std::vector<std::string> input_specs;
   static int threads = 0;
-  run->add_option("model", run_path, "ONNX file")->required();
+  run->add_option("model", run_path, "ONNX file or TF.js model.json")->required();
   run->add_option("--input", input_specs, "NAME=FILE.npy (or FILE.npy for single-input models)")->required();
   run->add_option("--output-dir", out_dir, "Folder for the outputs (created)")->required();
   run->add_option("--backend", backend, "reference | onednn")->check(CLI::IsMember({"reference", "onednn"}));
@@ -150,7 +150,7 @@ void add_model_commands(CLI::App& app) {
     options.backend = *engine::parse_backend(backend);
     options.threads = threads;
     // Input shapes come from the .npy files: the model's dims are fixed to them at load.
-    engine::Graph graph = engine::load_onnx(run_path);
+    engine::Graph graph = engine::load_model(run_path);
     std::map<std::string, engine::Tensor> inputs = read_inputs(input_specs, graph.inputs);
     for (const auto& [name, t] : inputs)
       options.input_shapes[name] = t.shape();

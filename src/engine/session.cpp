@@ -26,6 +26,10 @@ bool all_inputs_fixed(const Graph& graph, const std::map<std::string, Shape>& fi
 
 } // namespace
 
+Graph load_model(const std::string& path) {
+  return ends_with(path, ".json") ? load_tfjs(path) : load_onnx(path);
+}
+
 std::optional<Backend> parse_backend(std::string_view name) {
   if (name == "reference") return Backend::kReference;
   if (name == "onednn") return Backend::kOnednn;
@@ -94,7 +98,7 @@ Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
 Session Session::open(const std::string& path, SessionOptions options) {
-  Graph graph = ends_with(path, ".json") ? load_tfjs(path) : load_onnx(path);
+  Graph graph = load_model(path);
   try {
     return from_graph(std::move(graph), std::move(options));
   } catch (const Error& e) {

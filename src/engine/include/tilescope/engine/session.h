@@ -74,6 +74,10 @@ private:
   std::unique_ptr<Impl> impl_;
 };
 
+// Imports a model file by its format: a TF.js graph model (model.json) or ONNX
+// (anything else). Throws Error naming the file and the problem.
+Graph load_model(const std::string& path);
+
 // Names of operators in `graph` that no backend supports, with the nodes using
 // each: "Mod (2 nodes: /m/Mod, /m/Mod_1)". Empty when all are supported.
 std::vector<std::string> unsupported_operators(const Graph& graph);
