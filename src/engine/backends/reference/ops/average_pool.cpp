@@ -35,19 +35,7 @@ template <class T> void average_pool(const PoolAttrs& a, const T* x, T* y) {
       for (std::int64_t oh = 0; oh < g.out[1]; ++oh) {
         for (std::int64_t ow = 0; ow < g.out[2]; ++ow) {
           double sum = 0.0;
-          for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd) {
-            const std::int64_t id = g.input_at(0, od, kd);
-            if (id < 0 || id >= g.in[0]) continue;
-            for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh) {
-              const std::int64_t ih = g.input_at(1, oh, kh);
-              if (ih < 0 || ih >= g.in[1]) continue;
-              for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-                const std::int64_t iw = g.input_at(2, ow, kw);
-                if (iw < 0 || iw >= g.in[2]) continue;
-                sum += static_cast<double>(xp[(id * g.in[1] + ih) * g.in[2] + iw]);
-              }
-            }
-          }
+          g.for_each_tap(od, oh, ow, [&](std::int64_t at, auto...) { sum += static_cast<double>(xp[at]); });
           // Windows wholly in the padding give 0 / 0 = NaN; PyTorch rejects such pads.
           const std::int64_t divisor = counted(0, od) * counted(1, oh) * counted(2, ow);
           *y++ = store_as<T>(sum / static_cast<double>(divisor));

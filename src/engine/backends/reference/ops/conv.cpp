@@ -26,20 +26,9 @@ template <class T> void conv_loop(const ConvAttrs& a, const T* x, const T* w, co
             for (std::int64_t c = 0; c < in_group; ++c) {
               const T* xc = x + (n * a.in_channels + first_channel + c) * in_plane;
               const T* wc = w + (m * in_group + c) * k_plane;
-              for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd) {
-                const std::int64_t id = g.input_at(0, od, kd);
-                if (id < 0 || id >= g.in[0]) continue;
-                for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh) {
-                  const std::int64_t ih = g.input_at(1, oh, kh);
-                  if (ih < 0 || ih >= g.in[1]) continue;
-                  for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-                    const std::int64_t iw = g.input_at(2, ow, kw);
-                    if (iw < 0 || iw >= g.in[2]) continue;
-                    acc += static_cast<double>(xc[(id * g.in[1] + ih) * g.in[2] + iw]) *
-                           static_cast<double>(wc[(kd * g.kernel[1] + kh) * g.kernel[2] + kw]);
-                  }
-                }
-              }
+              g.for_each_tap(od, oh, ow, [&](std::int64_t at, std::int64_t k, auto...) {
+                acc += static_cast<double>(xc[at]) * static_cast<double>(wc[k]);
+              });
             }
             *y++ = acc;
           }

@@ -38,24 +38,15 @@ template <class T> void max_pool(const PoolAttrs& a, const T* x, T* y, std::int6
         for (std::int64_t ow = 0; ow < g.out[2]; ++ow) {
           T best = lowest;
           std::int64_t best_at = -1; // stays -1 only if the window lies wholly in the padding
-          for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd) {
-            const std::int64_t id = g.input_at(0, od, kd);
-            if (id < 0 || id >= g.in[0]) continue;
-            for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh) {
-              const std::int64_t ih = g.input_at(1, oh, kh);
-              if (ih < 0 || ih >= g.in[1]) continue;
-              for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-                const std::int64_t iw = g.input_at(2, ow, kw);
-                if (iw < 0 || iw >= g.in[2]) continue;
-                const T v = xp[(id * g.in[1] + ih) * g.in[2] + iw];
+          g.for_each_tap(
+              od, oh, ow,
+              [&](std::int64_t at, std::int64_t, std::int64_t id, std::int64_t ih, std::int64_t iw) {
+                const T v = xp[at];
                 if (best_at < 0 || beats(v, best)) {
                   best = v;
-                  best_at = a.storage_order == 0 ? (id * g.in[1] + ih) * g.in[2] + iw
-                                                 : id + g.in[0] * (ih + g.in[1] * iw);
+                  best_at = a.storage_order == 0 ? at : id + g.in[0] * (ih + g.in[1] * iw);
                 }
-              }
-            }
-          }
+              });
           *y++ = best;
           if (indices != nullptr) *indices++ = best_at < 0 ? -1 : plane * in_plane + best_at;
         }

@@ -31,6 +31,25 @@ struct Window3d {
   std::int64_t input_at(std::size_t d, std::int64_t o, std::int64_t k) const {
     return o * stride[d] - pad_begin[d] + k * dilation[d];
   }
+  // Calls f(input_offset, kernel_offset, id, ih, iw) for every kernel tap of
+  // output position (od, oh, ow) that lies inside the input (taps in the
+  // padding are skipped), in kd, kh, kw order. Offsets are row-major within one
+  // input plane and one kernel plane.
+  template <class F> void for_each_tap(std::int64_t od, std::int64_t oh, std::int64_t ow, F&& f) const {
+    for (std::int64_t kd = 0; kd < kernel[0]; ++kd) {
+      const std::int64_t id = input_at(0, od, kd);
+      if (id < 0 || id >= in[0]) continue;
+      for (std::int64_t kh = 0; kh < kernel[1]; ++kh) {
+        const std::int64_t ih = input_at(1, oh, kh);
+        if (ih < 0 || ih >= in[1]) continue;
+        for (std::int64_t kw = 0; kw < kernel[2]; ++kw) {
+          const std::int64_t iw = input_at(2, ow, kw);
+          if (iw < 0 || iw >= in[2]) continue;
+          f((id * in[1] + ih) * in[2] + iw, (kd * kernel[1] + kh) * kernel[2] + kw, id, ih, iw);
+        }
+      }
+    }
+  }
 };
 
 // Requires w.spatial_rank() <= kMaxSpatialRank (checked at infer).
