@@ -10,5 +10,7 @@ namespace tilescope::cli {
 void add_model_commands(CLI::App& app); // model inspect | model run
 void add_bench_commands(CLI::App& app); // bench model
 void add_detect_command(CLI::App& app); // detect
+void add_eval_commands(CLI::App& app);  // eval
+void add_tiles_command(CLI::App& app);  // tiles
 
 } // namespace tilescope::cli

@@ -2,11 +2,14 @@
 // writing annotated copies and machine-readable results.
 #include "commands.h"
 #include "default_model.h"
+#include "detector_options.h"
 #include "progress.h"
 #include "result_writers.h"
+#include "slice_options.h"
 #include "sources.h"
 #include "tilescope/detect/annotate.h"
 #include "tilescope/detect/detector.h"
+#include "tilescope/tiling/tiled_detector.h"
 #include "tilescope/video/video_reader.h"
 #include "tilescope/video/video_writer.h"
 
@@ -26,27 +29,28 @@ namespace fs = std::filesystem;
 
 struct DetectArgs {
   std::vector<std::string> sources;
-  std::string model, head, labels, out_dir = "runs/detect", coco, classes, precision = "fp32",
-                                   backend = "onednn";
-  float conf = 0.25f, iou = 0.45f;
-  int max_det = 300, imgsz = 640, threads = 0, batch = 4;
-  bool agnostic = false, save_json = false, save_txt = false, save_conf = false, no_save = false;
+  DetectorArgs detector;
+  SliceArgs slice;
+  std::string out_dir = "runs/detect", coco;
+  bool save_json = false, save_txt = false, save_conf = false, no_save = false;
 };
 
 // Totals for the summary line.
 struct Stats {
   int images = 0, videos = 0, failed = 0;
   std::int64_t frames = 0;
+  std::int64_t engine_inputs = 0; // images, tiles and full-frame passes
   std::map<int, std::int64_t> per_class;
   detect::DetectTimings timings;
-  void add(const detect::DetectResult& r) {
-    for (const auto& dets : r.detections_in_image)
-      for (const auto& d : dets)
-        per_class[d.class_id]++;
-    timings.preprocess_ms += r.timings.preprocess_ms;
-    timings.inference_ms += r.timings.inference_ms;
-    timings.postprocess_ms += r.timings.postprocess_ms;
-    timings.runs += r.timings.runs;
+  void add(const std::vector<detect::Detection>& detections) {
+    for (const auto& d : detections)
+      per_class[d.class_id]++;
+  }
+  void add(const detect::DetectTimings& t) {
+    timings.preprocess_ms += t.preprocess_ms;
+    timings.inference_ms += t.inference_ms;
+    timings.postprocess_ms += t.postprocess_ms;
+    timings.runs += t.runs;
   }
 };
 
@@ -56,44 +60,25 @@ void report_failure(Stats& stats, const std::string& line) {
   stats.failed++;
 }
 
-std::vector<int> resolve_classes(const std::string& spec, const std::vector<std::string>& names) {
-  std::vector<int> ids;
-  std::stringstream ss(spec);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (item.empty()) continue;
-    auto it = std::find(names.begin(), names.end(), item);
-    if (it != names.end()) {
-      ids.push_back(static_cast<int>(it - names.begin()));
-    } else if (std::all_of(item.begin(), item.end(), [](unsigned char c) { return std::isdigit(c); })) {
-      ids.push_back(std::stoi(item));
-    } else {
-      std::string known;
-      for (std::size_t i = 0; i < names.size() && i < 12; ++i)
-        known += (i ? ", " : "") + names[i];
-      throw Error("--classes: the model has no class '" + item + "' (classes: " + known +
-                  (names.size() > 12 ? ", ..." : "") + ")");
-    }
-  }
-  return ids;
-}
-
 class DetectJob {
 public:
-  DetectJob(const DetectArgs& args, detect::Detector& detector, detect::DetectOptions options,
-            ResultWriters& writers)
-      : args_(args), detector_(detector), options_(std::move(options)), writers_(writers) {}
+  DetectJob(const DetectArgs& args, detect::Detector& detector, tiling::TiledDetector& tiled,
+            detect::DetectOptions options, ResultWriters& writers)
+      : args_(args), detector_(detector), tiled_(tiled), options_(std::move(options)), writers_(writers) {}
 
   void run(const std::vector<MediaFile>& files) {
     std::vector<const MediaFile*> images;
     for (const MediaFile& f : files)
       (f.kind == MediaKind::kImage ? images.push_back(&f) : (void)0);
     Progress progress("images", static_cast<std::int64_t>(images.size()), "img");
-    // Images go through in batches; videos one frame at a time, in order.
+    // Without slicing, images go through in batches; sliced, one image (a batch of
+    // its tiles) at a time. Videos go one frame at a time, in order.
+    const bool sliced = tiled_.slice_options().mode != tiling::SliceMode::kOff;
+    const int images_per_run = sliced ? 1 : args_.detector.batch > 0 ? args_.detector.batch : 4;
     std::vector<const MediaFile*> batch;
     for (const MediaFile* f : images) {
       batch.push_back(f);
-      if (static_cast<int>(batch.size()) == args_.batch) flush_images(batch, progress);
+      if (static_cast<int>(batch.size()) == images_per_run) flush_images(batch, progress);
     }
     flush_images(batch, progress);
     progress.finish();
@@ -121,10 +106,9 @@ private:
     }
     batch.clear();
     if (mats.empty()) return;
-    detect::DetectResult result = detector_.detect(mats, options_);
-    stats_.add(result);
+    const std::vector<std::vector<detect::Detection>> detections = detect_images(mats);
     for (std::size_t i = 0; i < ok.size(); ++i) {
-      const auto& dets = result.detections_in_image[i];
+      const auto& dets = detections[i];
       writers_.add({ok[i]->path, ok[i]->output_stem, -1, 0.0, mats[i].cols, mats[i].rows, &dets});
       if (!args_.no_save) {
         detect::annotate(mats[i], dets, detector_.class_names());
@@ -154,9 +138,7 @@ private:
       Progress progress(f.path, info.frame_count, "frames");
       video::Frame frame;
       while (reader.read(frame)) {
-        detect::DetectResult result = detector_.detect({frame.bgr}, options_);
-        stats_.add(result);
-        const auto& dets = result.detections_in_image[0];
+        const std::vector<detect::Detection> dets = std::move(detect_images({frame.bgr})[0]);
         writers_.add(
             {f.path, f.output_stem, frame.index, frame.timestamp_s, frame.bgr.cols, frame.bgr.rows, &dets});
         if (writer) {
@@ -174,8 +156,30 @@ private:
     }
   }
 
+  // Boxes per image, in its pixels; sliced when slicing is on (then one image at a time).
+  std::vector<std::vector<detect::Detection>> detect_images(const std::vector<cv::Mat>& mats) {
+    std::vector<std::vector<detect::Detection>> out;
+    if (tiled_.slice_options().mode == tiling::SliceMode::kOff) {
+      detect::DetectResult result = detector_.detect(mats, options_);
+      stats_.add(result.timings);
+      stats_.engine_inputs += static_cast<std::int64_t>(mats.size());
+      out = std::move(result.detections_in_image);
+    } else {
+      for (const cv::Mat& m : mats) {
+        tiling::TiledResult result = tiled_.detect(m, options_);
+        stats_.add(result.timings);
+        stats_.engine_inputs += static_cast<std::int64_t>(result.plan.tiles.size()) + (result.plan.full_frame ? 1 : 0);
+        out.push_back(std::move(result.detections));
+      }
+    }
+    for (const auto& dets : out)
+      stats_.add(dets);
+    return out;
+  }
+
   const DetectArgs& args_;
   detect::Detector& detector_;
+  tiling::TiledDetector& tiled_;
   detect::DetectOptions options_;
   ResultWriters& writers_;
   Stats stats_;
@@ -190,8 +194,10 @@ void print_summary(const Stats& s, double seconds, const std::vector<std::string
   std::printf("\n");
   if (s.frames > 0) {
     const double n = static_cast<double>(s.frames);
-    std::printf("per frame: preprocess %.1f ms, inference %.1f ms, postprocess %.1f ms\n",
-                s.timings.preprocess_ms / n, s.timings.inference_ms / n, s.timings.postprocess_ms / n);
+    std::printf("per frame: preprocess %.1f ms, inference %.1f ms, postprocess %.1f ms, %.1f engine inputs "
+                "(tiles + full frame)\n",
+                s.timings.preprocess_ms / n, s.timings.inference_ms / n, s.timings.postprocess_ms / n,
+                static_cast<double>(s.engine_inputs) / n);
   }
   std::string counts;
   for (const auto& [id, n] : s.per_class) {
@@ -206,27 +212,10 @@ void print_summary(const Stats& s, double seconds, const std::vector<std::string
 
 int run_detect(const DetectArgs& args) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (args.precision != "fp32") {
-    throw Error("--precision " + args.precision + ": only fp32 is available (bf16 and int8 are planned)");
-  }
-  detect::DetectorOptions dopt;
-  dopt.session.backend = *engine::parse_backend(args.backend);
-  dopt.session.threads = args.threads;
-  dopt.head = args.head;
-  dopt.labels_path = args.labels;
-  dopt.input_size = args.imgsz;
-  dopt.max_batch = args.batch;
-  const std::string model = args.model.empty() ? default_model_path() : args.model;
-  // The model is loaded before any media is touched: a bad model fails first.
-  detect::Detector detector = detect::Detector::open(model, dopt);
-
-  detect::DetectOptions options;
-  options.nms.conf_threshold = args.conf;
-  options.nms.iou_threshold = args.iou;
-  options.nms.max_detections = args.max_det;
-  options.nms.agnostic = args.agnostic;
-  options.nms.classes = resolve_classes(args.classes, detector.class_names());
-  detect::check_nms_options(options.nms);
+  // The model and options are checked before any media is touched: a bad model fails first.
+  detect::Detector detector = open_detector(args.detector);
+  const detect::DetectOptions options = detect_options(args.detector, detector);
+  tiling::TiledDetector tiled(detector, to_slice_options(args.slice), to_merge_options(args.slice));
 
   SourceList sources = expand_sources(args.sources);
   Stats early;
@@ -235,7 +224,7 @@ int run_detect(const DetectArgs& args) {
   fs::create_directories(args.out_dir);
   ResultWriters writers({args.out_dir, args.save_json, args.save_txt, args.save_conf, args.coco},
                         detector.class_names());
-  DetectJob job(args, detector, options, writers);
+  DetectJob job(args, detector, tiled, options, writers);
   job.run(sources.files);
   writers.finish();
   Stats& stats = job.stats();
@@ -251,27 +240,14 @@ void add_detect_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("detect", "Detect objects in images, folders, globs and videos");
   static DetectArgs a;
   cmd->add_option("source", a.sources, "Images, folders (recursive), glob patterns, videos")->required();
-  cmd->add_option("--model", a.model, "ONNX file or TF.js model.json (default: NanoDet-m, COCO)");
-  cmd->add_option("--conf", a.conf, "Confidence threshold")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--iou", a.iou, "NMS IoU threshold")->check(CLI::Range(0.0, 1.0));
-  cmd->add_option("--max-det", a.max_det, "Maximum detections per image")->check(CLI::Range(1, 100000));
-  cmd->add_option("--classes", a.classes, "Only these classes: names or ids, comma-separated (person,knife)");
-  cmd->add_flag("--agnostic", a.agnostic, "Class-agnostic NMS");
-  cmd->add_option("--imgsz", a.imgsz, "Input size for models with a dynamic input")
-      ->check(CLI::Range(32, 8192));
-  cmd->add_option("--head", a.head, "yolov8 | yolov5 | nanodet (default: recognised from the model)");
-  cmd->add_option("--labels", a.labels, "Class names file, one per line");
+  add_detector_options(cmd, a.detector);
+  add_slice_options(cmd, a.slice);
   cmd->add_option("--out", a.out_dir, "Output folder");
   cmd->add_flag("--save-json", a.save_json, "Write <out>/results.jsonl (one JSON object per image or frame)");
   cmd->add_flag("--save-txt", a.save_txt, "Write YOLO-format labels to <out>/labels/");
   cmd->add_flag("--save-conf", a.save_conf, "Append the score to each --save-txt line");
   cmd->add_option("--save-coco", a.coco, "Write a COCO results file");
   cmd->add_flag("--no-save", a.no_save, "Do not write annotated images and videos");
-  cmd->add_option("--batch", a.batch, "Images per engine run")->check(CLI::Range(1, 64));
-  cmd->add_option("--threads", a.threads, "Inference threads (0 = all cores)");
-  cmd->add_option("--precision", a.precision, "fp32");
-  cmd->add_option("--backend", a.backend, "onednn | reference")
-      ->check(CLI::IsMember({"reference", "onednn"}));
   cmd->callback([] {
     const int rc = run_detect(a);
     if (rc != 0) throw CLI::RuntimeError(rc);

@@ -1,0 +1,112 @@
+// Sliced inference over a Detector (tiled_detector.h has the steps).
+#include "tilescope/tiling/tiled_detector.h"
+
+#include "tilescope/core/error.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace tilescope::tiling {
+namespace {
+
+constexpr double kNewestCostWeight = 0.3;
+// A box side within this many model-input pixels of an inner tile border is cut
+// (edge_cuts.h says why 12: 1.5 cells of a stride-8 head, and a measured case).
+constexpr double kCutToleranceInputPx = 12.0;
+
+void running_average(double& average, double sample) {
+  if (!(sample > 0)) return;
+  average = (average <= 0 || sample < 0.5 * average)
+                ? sample
+                : (1.0 - kNewestCostWeight) * average + kNewestCostWeight * sample;
+}
+
+} // namespace
+
+TiledDetector::TiledDetector(detect::Detector& detector, SliceOptions slice, MergeOptions merge)
+    : detector_(detector), slice_(std::move(slice)), merge_(merge),
+      context_(PlannerContext::for_input(detector.input_size())) {
+  check_merge_options(merge_);
+}
+
+SlicePlan TiledDetector::plan(cv::Size frame) const { return plan_slices(frame, slice_, context_); }
+
+void TiledDetector::update_costs(const SlicePlan& plan, double run_ms, std::size_t views) {
+  if (views == 0) return;
+  const double per_view = run_ms / static_cast<double>(views);
+  if (!plan.tiles.empty()) running_average(context_.per_tile_ms, per_view);
+  if (plan.full_frame) running_average(context_.full_frame_ms, per_view);
+}
+
+TiledResult TiledDetector::detect(const cv::Mat& frame_bgr, const detect::DetectOptions& options) {
+  if (frame_bgr.empty()) throw Error("tiled detection: the frame is empty");
+  const auto start = std::chrono::steady_clock::now();
+  const auto elapsed_ms = [&start] {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  };
+  TiledResult result;
+  result.plan = plan(frame_bgr.size());
+  const SlicePlan& plan = result.plan;
+
+  views_.clear();
+  for (const TileRect& t : plan.tiles)
+    views_.push_back(frame_bgr(t.rect()));
+  if (plan.full_frame) views_.push_back(frame_bgr);
+  detect::DetectResult run = detector_.detect(views_, options);
+  result.timings = run.timings;
+
+  if (plan.tiles.empty()) {
+    // The full frame alone: the detector's answer as it is.
+    result.detections = std::move(run.detections_in_image.back());
+    update_costs(plan, elapsed_ms(), views_.size());
+    return result;
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const cv::Size frame = frame_bgr.size();
+  const cv::Size input = detector_.input_size();
+  float tolerance_px = 0;
+  tile_boxes_.clear();
+  for (std::size_t i = 0; i < plan.tiles.size(); ++i) {
+    const TileRect& tile = plan.tiles[i];
+    const double tile_scale = std::max(static_cast<double>(tile.width()) / input.width,
+                                       static_cast<double>(tile.height()) / input.height);
+    const auto tol = static_cast<float>(kCutToleranceInputPx * tile_scale);
+    tolerance_px = std::max(tolerance_px, tol);
+    const auto dx = static_cast<float>(tile.x1), dy = static_cast<float>(tile.y1);
+    for (const detect::Detection& d : run.detections_in_image[i]) {
+      TileDetection td;
+      td.detection = d;
+      td.detection.box = {d.box.x1 + dx, d.box.y1 + dy, d.box.x2 + dx, d.box.y2 + dy};
+      td.tile = static_cast<int>(i);
+      td.cut_sides = merge_.edge_cuts ? cut_sides(d.box, tile, frame, tol) : 0;
+      tile_boxes_.push_back(td);
+    }
+  }
+  if (plan.full_frame) {
+    for (const detect::Detection& d : run.detections_in_image.back())
+      tile_boxes_.push_back({d, -1, 0});
+  }
+
+  candidates_.clear();
+  if (merge_.edge_cuts) {
+    EdgeCutOptions cut_options;
+    cut_options.tolerance_px = tolerance_px;
+    cut_options.class_agnostic = merge_.class_agnostic;
+    resolve_edge_cuts(tile_boxes_, cut_options, candidates_);
+  } else {
+    for (const TileDetection& td : tile_boxes_)
+      candidates_.push_back(td.detection);
+  }
+  merger_.run(candidates_, merge_, result.detections);
+  if (options.nms.max_detections >= 0 &&
+      result.detections.size() > static_cast<std::size_t>(options.nms.max_detections)) {
+    result.detections.resize(static_cast<std::size_t>(options.nms.max_detections));
+  }
+  result.timings.postprocess_ms +=
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  update_costs(plan, elapsed_ms(), views_.size());
+  return result;
+}
+
+} // namespace tilescope::tiling
