@@ -129,7 +129,6 @@ void add_eval_bench_subcommands(CLI::App* eval) {
       "sweep", "Run one benchmark with full-frame, sahi-auto, fixed 416 and 640, and adaptive slicing (each "
                "with and without the full-frame pass): AP, AP_small, tiles and ms per frame, table and plot");
   static SweepArgs sweep_args;
-  sweep_args.detector.conf = 0.05f; // low, for the precision-recall curve; see README
   sweep_args.synth.out = "runs/synth";
   sweep->add_option("--bench", sweep_args.synth.out,
                     "Benchmark folder (instances.json + images/); built with the synth options when missing")

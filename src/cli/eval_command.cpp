@@ -84,7 +84,6 @@ void add_eval_commands(CLI::App& app) {
   cmd->add_option("--out", args.out_dir, "Write an HTML report (index.html, precision-recall PNGs) here");
   cmd->add_flag("--json", args.json, "Print one JSON object (AP ... ARl, fractions, -1 where undefined)");
   EvalDetectArgs& d = detect_args();
-  d.detector.conf = 0.05f; // low, for the precision-recall curve (README: Evaluation)
   cmd->add_option("--images", d.images_dir,
                   "Detect in the ground truth's images (file_name relative to this folder) instead of --dt");
   add_detector_options(cmd, d.detector);
