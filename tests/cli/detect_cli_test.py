@@ -14,26 +14,13 @@ scripts/setup, and opencv-doc's sample data; skips with exit code 77 otherwise).
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
+from clitest import check, finish, run
+
 DATA = "/usr/share/doc/opencv-doc/examples/data"
 MODEL = os.path.join(os.path.dirname(__file__), "..", "..", ".cache", "models", "nanodet", "nanodet.json")
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(binary, *args):
-    p = subprocess.run([binary, *args], capture_output=True, text=True, timeout=600)
-    return p.returncode, p.stdout, p.stderr
-
-
 def main():
     binary = sys.argv[1]
     if not os.path.exists(MODEL) or not os.path.exists(f"{DATA}/messi5.jpg"):
@@ -103,8 +90,7 @@ def main():
         check(rc != 0 and "unicorn" in stderr, "unknown class name is reported")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(failures)} failed" if failures else "all checks passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -16,28 +16,15 @@ sample video, from scripts/setup; skips with exit code 77 otherwise).
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
+
+from clitest import check, finish, run
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 MODEL = os.path.join(ROOT, ".cache", "models", "nanodet", "nanodet.json")
 VIDEO = os.path.join(ROOT, ".cache", "media", "vtest.avi")
 KEYS = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"]
-failures = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
-
-
-def run(binary, *args):
-    p = subprocess.run([binary, *args], capture_output=True, text=True, timeout=900)
-    return p.returncode, p.stdout, p.stderr
-
-
 def sahi_slices(height, width, size, ratio):
     """SAHI's get_slice_bboxes rule as its documentation states it: neighbours start
     size - int(ratio * size) apart; a slice crossing the right or bottom edge is shifted
@@ -156,8 +143,7 @@ def main():
         test_eval(binary, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(failures)} failed" if failures else "all passed")
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == "__main__":
