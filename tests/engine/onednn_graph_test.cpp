@@ -163,10 +163,13 @@ TEST(OnednnGraph, YoloHeadMatchesReference) {
   const std::string name = "Graph(yolo_head,reg_max=4,nc=3)";
   const Graph graph = head_graph(seed_of(name));
   expect_matches_reference(name, graph, kGraphTolerance);
-  // Only the three NCHW graph inputs are converted; views, plain-writing
-  // Concats and the Softmax-ready Transpose leave nothing else to convert.
+  // Only the three NCHW graph inputs are converted, and the DFL's
+  // probabilities once: views and plain-writing Concats leave nothing else to
+  // convert. (With AVX-512 the DFL's Transpose is a view and its Softmax runs
+  // on that layout, native_softmax.h; the 1x1 convolution after it reads
+  // NHWC. Without, the Transpose writes the axis-innermost layout both want.)
   const std::vector<std::string> labels = direct_step_labels(graph);
-  EXPECT_LE(std::count(labels.begin(), labels.end(), "Reorder"), 3) << ::testing::PrintToString(labels);
+  EXPECT_LE(std::count(labels.begin(), labels.end(), "Reorder"), 4) << ::testing::PrintToString(labels);
   for (const std::string& label : labels)
     EXPECT_THAT(label, ::testing::Not(HasSubstr("[reference]")));
 }
@@ -185,10 +188,11 @@ TEST(OnednnGraph, LayoutsFlowWithoutReorders) {
   // Split halves are views: only the half a convolution reads is copied, once
   // per C2f block (3 here); the other goes straight into the Concat.
   EXPECT_EQ(std::count(labels.begin(), labels.end(), "Reorder(view)"), 3) << ::testing::PrintToString(labels);
-  // Each bottleneck's residual is also read by the C2f Concat, so the `sum`
-  // post-op cannot take its storage; the first bottleneck of a block takes over
-  // the dense copy of the Split half, the second one (c2f1 has two) copies.
-  EXPECT_EQ(std::count(labels.begin(), labels.end(), "Reorder(sum)"), 1) << ::testing::PrintToString(labels);
+  // The bottleneck convolutions here do little work per output (8 or 16
+  // channels, 3x3): SiLU and the residual run as one native step after them
+  // (native_swish.h, AVX-512), which reads the residual where it is, so no
+  // `sum` post-op needs it copied into the convolution's output.
+  EXPECT_EQ(std::count(labels.begin(), labels.end(), "Reorder(sum)"), 0) << ::testing::PrintToString(labels);
   for (const std::string& label : labels)
     EXPECT_THAT(label, ::testing::Not(HasSubstr("[reference]")));
 }

@@ -5,8 +5,8 @@
 
 namespace tilescope::engine::onednn {
 
-Compiler::Compiler(const Graph& graph, dnnl::engine engine)
-    : graph_(graph), engine_(std::move(engine)), stream_(engine_) {
+Compiler::Compiler(const Graph& graph, dnnl::engine engine, bool inputs_as_tensors)
+    : graph_(graph), engine_(std::move(engine)), stream_(engine_), inputs_as_tensors_(inputs_as_tensors) {
   for (const Node& node : graph_.nodes) {
     for (const std::string& input : node.inputs) {
       if (!input.empty()) ++uses_left_[input];
@@ -169,10 +169,27 @@ std::optional<MemRef> Compiler::take_copy(const std::string& value, const Md& md
 }
 
 MemRef Compiler::define(const std::string& value, const Md& md) {
+  if (const MemRef* planned = slot(value); planned != nullptr && same_layout(planned->md, md)) {
+    define_state(value, *planned);
+    return *planned;
+  }
   const int b = new_buffer(StorageKind::kArena, md.get_size());
   MemRef ref{b, 0, md};
   define_state(value, ref);
   return ref;
+}
+
+MemRef Compiler::new_arena_ref(const Md& md) {
+  return MemRef{new_buffer(StorageKind::kArena, md.get_size()), 0, md};
+}
+
+bool Compiler::plan_slot(const std::string& value, const MemRef& slot) {
+  return slots_.emplace(value, slot).second;
+}
+
+const MemRef* Compiler::slot(const std::string& value) const {
+  auto it = slots_.find(value);
+  return it == slots_.end() ? nullptr : &it->second;
 }
 
 void Compiler::define_alias(const std::string& value, const MemRef& ref) {
@@ -184,8 +201,12 @@ void Compiler::define_alias(const std::string& value, const MemRef& ref) {
 }
 
 void Compiler::define_view(const std::string& value, const MemRef& parent, const Dims& offsets) {
-  define_alias(value, MemRef{parent.buffer, parent.offset,
-                             parent.md.submemory_desc(to_dims(type(value).shape), offsets)});
+  const Dims dims = to_dims(type(value).shape);
+  if (const std::optional<DenseRegion> region = dense_region(parent.md, dims, offsets)) {
+    define_alias(value, MemRef{parent.buffer, parent.offset + region->byte_offset, region->md});
+  } else {
+    define_alias(value, MemRef{parent.buffer, parent.offset, parent.md.submemory_desc(dims, offsets)});
+  }
   values_[value].view = ViewOf{parent, offsets};
 }
 
@@ -196,6 +217,10 @@ const Compiler::ViewOf* Compiler::view_of(const std::string& value) const {
 
 MemRef Compiler::define_reusing(const Node& node, const std::string& value, const std::string& input,
                                 const MemRef& input_ref) {
+  // A planned slot in the same layout beats overwriting the input: it saves
+  // the Concat's copy later.
+  if (const MemRef* planned = slot(value); planned != nullptr && same_layout(planned->md, input_ref.md))
+    return define(value, input_ref.md);
   const ValueState* st = find_state(input);
   const bool is_primary =
       st != nullptr && st->ref.buffer == input_ref.buffer && st->ref.offset == input_ref.offset;
@@ -227,7 +252,10 @@ Compiler::TensorSource Compiler::tensor_source(const std::string& value) {
   for (std::size_t i = 0; i < graph_.inputs.size(); ++i) {
     if (graph_.inputs[i].name == value) source.input_index = static_cast<int>(i);
   }
-  if (source.input_index >= 0) return source;
+  if (source.input_index >= 0) {
+    if (!inputs_as_tensors_) source.input_index = -1;
+    return source;
+  }
   const ValueType& vt = type(value);
   const ValueState* st = constant(value) != nullptr ? &constant_state(value) : find_state(value);
   if (st == nullptr) return source;
@@ -264,6 +292,18 @@ void Compiler::add_primitive(std::string label, dnnl::primitive primitive,
   step.primitive = std::move(primitive);
   step.arg_refs = std::move(args);
   step.scratchpad_md = scratchpad;
+  steps_.push_back(std::move(step));
+}
+
+void Compiler::add_native(std::string label, std::unique_ptr<NativeKernel> kernel,
+                          std::vector<std::pair<int, MemRef>> args) {
+  for (const auto& [arg, ref] : args)
+    touch(ref);
+  Step step;
+  step.label = std::move(label);
+  step.node = current_node_;
+  step.native = std::move(kernel);
+  step.arg_refs = std::move(args);
   steps_.push_back(std::move(step));
 }
 

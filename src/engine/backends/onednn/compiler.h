@@ -33,7 +33,10 @@ namespace tilescope::engine::onednn {
 
 class Compiler {
 public:
-  Compiler(const Graph& graph, dnnl::engine engine);
+  // `inputs_as_tensors`: fallback kernels may read graph inputs as the
+  // caller's Tensors; false when the executable runs on raw input pointers
+  // (batch splitting), so fallbacks stage a copy instead.
+  Compiler(const Graph& graph, dnnl::engine engine, bool inputs_as_tensors = true);
 
   const Graph& graph() const { return graph_; }
   const dnnl::engine& engine() const { return engine_; }
@@ -71,11 +74,24 @@ public:
   // reads it, or when it is `read_by_caller` (the step also reads it).
   std::optional<MemRef> take_copy(const std::string& value, const Md& md, const MemRef& read_by_caller);
 
-  // Fresh arena storage for output `value` in layout `md`.
+  // Fresh arena storage for output `value` in layout `md`, or its planned
+  // slot when it has one in that layout.
   MemRef define(const std::string& value, const Md& md);
+
+  // Planned storage (concat.cpp, plan_concat_slots): before any node is built,
+  // a Concat output gets its buffer and inputs get their region of it (a slot),
+  // so that producers writing the slot's layout fill the Concat for free.
+  // Fresh arena storage bound to no value yet.
+  MemRef new_arena_ref(const Md& md);
+  // Gives `value` a slot; false when it already has one.
+  bool plan_slot(const std::string& value, const MemRef& slot);
+  // The slot of `value`, or nullptr.
+  const MemRef* slot(const std::string& value) const;
   // Output `value` stored in `ref`'s storage; `ref.md` must have its dims.
   void define_alias(const std::string& value, const MemRef& ref);
-  // Output `value` as the region at `offsets` of `parent` (a Split/Slice view).
+  // Output `value` as the region at `offsets` of `parent` (a Split/Slice view):
+  // a dense tensor at a byte offset when the region is one (layout.h,
+  // dense_region), else a strided sub-memory.
   void define_view(const std::string& value, const MemRef& parent, const Dims& offsets);
   // For a value made by define_view: where it lies in its parent; else nullptr.
   struct ViewOf {
@@ -83,7 +99,8 @@ public:
     Dims offsets;
   };
   const ViewOf* view_of(const std::string& value) const;
-  // Output `value` in the storage of `input` (read as `input_ref`) when `node`
+  // Output `value` in its planned slot when it has one in `input_ref`'s
+  // layout, else in the storage of `input` (read as `input_ref`) when `node`
   // may overwrite it, else in fresh storage of the same layout: in-place
   // elementwise ops.
   MemRef define_reusing(const Node& node, const std::string& value, const std::string& input,
@@ -95,7 +112,8 @@ public:
   std::pair<Tensor*, MemRef> owned_tensor(DType dtype, const Shape& shape);
 
   // Where a Tensor-level kernel finds `value` at run time without a copy: a
-  // Tensor of exactly its type, or a graph input (input_index). Both empty when
+  // Tensor of exactly its type, or a graph input (input_index, unless the
+  // compiler was told otherwise). Both empty when
   // the value lives in the arena or under another shape (then stage a copy).
   // A constant gets its plain copy here.
   struct TensorSource {
@@ -109,6 +127,10 @@ public:
   // Appends a primitive step; `label` is the op type for profiles.
   void add_primitive(std::string label, dnnl::primitive primitive, std::vector<std::pair<int, MemRef>> args,
                      const Md& scratchpad = Md());
+  // Appends a step that runs our own `kernel` on `args` (bound like a
+  // primitive's).
+  void add_native(std::string label, std::unique_ptr<NativeKernel> kernel,
+                  std::vector<std::pair<int, MemRef>> args);
   // Appends a step that runs `op` (on Tensors); `touched` are the arena
   // references it reads or writes, for their lifetimes.
   void add_custom(std::string label, std::unique_ptr<CustomOp> op, std::span<const MemRef> touched);
@@ -152,8 +174,10 @@ private:
   std::vector<Step> steps_;
   std::map<std::string, ValueState> values_;
   std::map<std::string, int> uses_left_; // per value: reads not yet compiled
+  std::map<std::string, MemRef> slots_;
   std::size_t scratchpad_bytes_ = 0;
   std::string current_node_;
+  bool inputs_as_tensors_ = true;
 };
 
 } // namespace tilescope::engine::onednn

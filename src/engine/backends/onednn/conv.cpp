@@ -5,25 +5,31 @@
 // - Layouts: src, weights and dst are `any`, so oneDNN picks (NHWC `acdb` with
 //   blocked weights on AVX-512, nChw8c when capped to AVX2: never hard-coded).
 //   When the producer stored X in another layout and oneDNN picks the same
-//   implementation for that layout, X is read as it is (no reorder).
+//   implementation for that layout, X is read as it is (no reorder); 1x1 and
+//   narrow convolutions, for which every jit kernel runs as fast, take the
+//   layout of X or of their planned Concat slot (concat.cpp) unless their
+//   readers run best on NHWC (layout_neutral, readers_want_nhwc).
 // - Weights are reordered once, now, into the layout the primitive wants; the
 //   graph's plain copy is not kept.
-// - The activation is an eltwise post-op (in f32 a fused post-op costs about
-//   what a separate pass does, ONEDNN_NOTES.md pitfall 2, and saves a memory
-//   pass); hard_sigmoid is linear + clip (oneDNN 2.6 has no hardsigmoid).
+// - The activation is an eltwise post-op; hard_sigmoid is linear + clip (oneDNN
+//   2.6 has no hardsigmoid). SiLU is our own step after the convolution
+//   instead (native_swish.h, AVX-512) after Winograd ones and where the
+//   convolution does little work per output element (native_silu_pays).
 // - Sum is the `sum` post-op, never a full-tensor binary_add post-op (pitfall 3:
 //   f32 with an NHWC src1 falls to gemm:jit, ~10x slower). `sum` accumulates into
 //   dst, so Sum must be in the dst buffer first: dst takes Sum's storage when
 //   this is Sum's last read (and its layout is dst's), or takes over a dense
 //   copy of Sum made earlier, else Sum is copied (reordered) into dst first.
 // - 3x3 stride-1 convolutions use Winograd (oneDNN picks F(2,3) or F(4,3) and
-//   a blocked nChw16c layout, so they convert from and to NHWC neighbours).
+//   a blocked nChw16c layout, so they convert from and to NHWC neighbours;
+//   1x1 neighbours follow them, see Layouts).
 //   Measured on YOLOv8n's shapes (Zen 5, AVX-512, no AMX): 0.5-0.87x the time
 //   of brgconv each, even with SiLU as a separate step (Winograd refuses it
 //   as a post-op); whole model 22.1 -> 18.4 ms at 2 threads; parity error
 //   <= 2.4x PyTorch's float32 error (replica test allows 4x). It costs ~2x
 //   the weight memory (transformed 4x4/6x6 tiles) and ~15 ms more load time.
 #include "backends/onednn/kernel_registry.h"
+#include "backends/onednn/native_swish.h"
 #include "backends/reference/ops/conv_attrs.h"
 
 #include <cstdlib>
@@ -107,30 +113,6 @@ std::optional<Pd> make_pd(Compiler& c, const ConvShapes& s, bool with_bias, cons
       attr, c.engine());
 }
 
-// `alt` replaces `chosen` when oneDNN runs the same implementation on it: then
-// the fixed layout costs nothing and saves a reorder.
-void prefer(std::optional<Pd>& chosen, std::optional<Pd> alt) {
-  if (alt && std::string(alt->impl_info_str()) == chosen->impl_info_str()) chosen = std::move(alt);
-}
-
-// The direct convolution, reading X and writing over Sum in the layouts they
-// already have when that costs nothing.
-std::optional<Pd> direct_pd(Compiler& c, const Node& node, const ConvShapes& s, bool with_bias, bool with_sum,
-                            const dnnl::primitive_attr& attr) {
-  std::optional<Pd> pd = make_pd(c, s, with_bias, attr, any_md(s.src), any_md(s.dst));
-  if (!pd) return pd;
-  const Md x_layout = c.layout(node.inputs[0]);
-  if (!same_layout(pd->src_desc(), x_layout))
-    prefer(pd, make_pd(c, s, with_bias, attr, x_layout, any_md(s.dst)));
-  if (with_sum) {
-    const Md sum_layout = c.layout(node.inputs[3]);
-    if (!same_layout(pd->dst_desc(), sum_layout)) {
-      prefer(pd, make_pd(c, s, with_bias, attr, pd->src_desc(), sum_layout));
-    }
-  }
-  return pd;
-}
-
 enum class ConvAlgo { kDirect, kWinograd };
 constexpr ConvAlgo kDefaultConvAlgo = ConvAlgo::kWinograd;
 
@@ -145,6 +127,15 @@ ConvAlgo conv_algo() {
   throw Error("TILESCOPE_CONV_ALGO='" + std::string(value) + "': expected 'direct' or 'winograd'");
 }
 
+} // namespace
+
+int blocked_conv_channel_block() {
+  if (dnnl::get_effective_cpu_isa() < dnnl::cpu_isa::avx512_core) return 8;
+  return conv_algo() == ConvAlgo::kWinograd ? 16 : 0;
+}
+
+namespace {
+
 // oneDNN's f32 Winograd kernels take 3x3, stride 1, undilated, ungrouped 2-D
 // convolutions only.
 bool winograd_shape(const ConvAttrs& a) {
@@ -153,6 +144,88 @@ bool winograd_shape(const ConvAttrs& a) {
     if (a.kernel_shape[i] != 3 || a.strides[i] != 1 || a.dilations[i] != 1) return false;
   }
   return true;
+}
+
+// oneDNN's reference and gemm-based convolutions are 10-300x slower than its
+// jit kernels: never pick them for a layout's sake.
+bool is_jit(const Pd& pd) {
+  const std::string impl = pd.impl_info_str();
+  return impl.rfind("ref", 0) != 0 && impl.find("gemm") == std::string::npos;
+}
+
+// Convolutions for which any jit kernel runs about as fast as the one oneDNN
+// picks for `any` layouts, so that they may take the layouts their neighbours
+// have. Measured on YOLO's shapes (Zen 5, AVX-512, one thread): 1x1 stride-1
+// ones (jit_1x1 on nChw16c vs brgconv_1x1 on NHWC: 0.96-1.06x) and narrow ones
+// (stem 3->16 stride 2 reading the NCHW input straight into nChw16c: 1.0x,
+// saving the input's reorder; 16->32 stride 2: 1.01x). Wider 3x3 stride-2 ones
+// on nChw16c (jit:avx512_core) took 1.05-1.15x brgconv's NHWC time.
+constexpr std::int64_t kNarrowChannels = 32;
+
+bool is_pointwise(const ConvShapes& s) {
+  for (std::size_t i = 0; i < s.strides.size(); ++i) {
+    if (s.weights[s.weights.size() - s.strides.size() + i] != 1 || s.strides[i] != 1) return false;
+  }
+  return true;
+}
+
+bool layout_neutral(const ConvShapes& s) { return is_pointwise(s) || s.dst[1] <= kNarrowChannels; }
+
+// `alt` replaces `chosen` when it costs nothing: oneDNN runs the same
+// implementation on it, or (`any_jit`) another jit kernel as fast. Then the
+// fixed layout saves a reorder or a copy.
+void prefer(std::optional<Pd>& chosen, std::optional<Pd> alt, bool any_jit) {
+  if (!alt) return;
+  if (std::string(alt->impl_info_str()) == chosen->impl_info_str() || (any_jit && is_jit(*alt)))
+    chosen = std::move(alt);
+}
+
+// True when `value` feeds direct convolutions that run fastest on NHWC
+// (brgconv: wide stride-2 3x3, depthwise) and no Winograd one (nChw16c only): a 1x1
+// convolution producing it had better write NHWC too, since layouts cannot
+// change inside a convolution (oneDNN 2.6 has no blocked-to-NHWC kernel) and
+// converting its output costs more than converting its input when it widens.
+bool readers_want_nhwc(const Compiler& c, const std::string& value) {
+  const int block = blocked_conv_channel_block();
+  if (block != 16) return block == 0; // direct only on AVX-512: brgconv on NHWC throughout
+  bool nhwc = false;
+  for (const Node& reader : c.graph().nodes) {
+    const bool is_conv = (reader.domain.empty() && reader.op_type == "Conv") ||
+                         (reader.domain == "tilescope" && reader.op_type == "FusedConv");
+    if (!is_conv || reader.inputs.size() < 2 || reader.inputs[0] != value) continue;
+    const Tensor* w = c.constant(reader.inputs[1]);
+    if (w == nullptr) continue;
+    const ConvAttrs a = parse_conv_attrs(reader, c.type(value).shape, w->shape());
+    if (winograd_shape(a)) return false;
+    nhwc = nhwc || !layout_neutral(conv_shapes(a, c.type(value).shape));
+  }
+  return nhwc;
+}
+
+// The direct convolution, reading X, writing its planned Concat slot
+// (concat.cpp) and writing over Sum in the layouts they already have when that
+// costs nothing.
+std::optional<Pd> direct_pd(Compiler& c, const Node& node, const ConvShapes& s, bool with_bias, bool with_sum,
+                            const dnnl::primitive_attr& attr) {
+  std::optional<Pd> pd = make_pd(c, s, with_bias, attr, any_md(s.src), any_md(s.dst));
+  if (!pd) return pd;
+  const MemRef* slot = with_sum ? nullptr : c.slot(node.outputs[0]);
+  const bool any_jit = layout_neutral(s) && (slot != nullptr || !readers_want_nhwc(c, node.outputs[0]));
+  const Md x_layout = c.layout(node.inputs[0]);
+  if (!same_layout(pd->src_desc(), x_layout))
+    prefer(pd, make_pd(c, s, with_bias, attr, x_layout, any_md(s.dst)), any_jit);
+  if (slot != nullptr && !same_layout(pd->dst_desc(), slot->md)) {
+    std::optional<Pd> alt = make_pd(c, s, with_bias, attr, pd->src_desc(), slot->md);
+    if ((!alt || !is_jit(*alt)) && any_jit) alt = make_pd(c, s, with_bias, attr, any_md(s.src), slot->md);
+    prefer(pd, std::move(alt), any_jit);
+  }
+  if (with_sum) {
+    const Md sum_layout = c.layout(node.inputs[3]);
+    if (!same_layout(pd->dst_desc(), sum_layout)) {
+      prefer(pd, make_pd(c, s, with_bias, attr, pd->src_desc(), sum_layout), any_jit);
+    }
+  }
+  return pd;
 }
 
 // A convolution and the steps that finish its output. Winograd in oneDNN 2.6
@@ -164,7 +237,25 @@ struct ConvPlan {
   bool winograd = false;
   std::vector<dnnl::eltwise_forward::primitive_desc> activation; // separate steps, in order
   std::optional<dnnl::binary::primitive_desc> add_sum;           // separate Sum
+  bool native_silu = false; // SiLU and Sum as one native step (native_swish.h)
 };
+
+// SiLU as our own step after the convolution instead of oneDNN's post-op, for
+// convolutions that do little work per output element: there the post-op
+// (exp and a division per element) dominates. Measured, one thread, Zen 5,
+// conv + native step / conv with fused post-op, by multiply-adds per output
+// element: 27 (stem 3->16 3x3 s2) 0.22x; 32 (1x1) 0.82x; 48 0.87x; 64 0.91x;
+// 144 (16->32 3x3 s2) 0.92x; 128-256 (1x1) 0.95-0.98x; 576 (3x3) 0.99x. Each
+// step also costs a fork/join of the thread team, hence the cut.
+constexpr std::int64_t kNativeSiluMaxMacs = 160;
+
+bool native_silu_pays(const FusedConvAttrs& a, const ConvShapes& s) {
+  if (a.activation != Activation::kSilu || !native_swish_available()) return false;
+  std::int64_t macs = s.weights[s.weights.size() - s.strides.size() - 1]; // input channels per group
+  for (std::size_t i = 0; i < s.strides.size(); ++i)
+    macs *= s.weights[s.weights.size() - s.strides.size() + i];
+  return macs <= kNativeSiluMaxMacs;
+}
 
 std::optional<ConvPlan> winograd_plan(Compiler& c, const FusedConvAttrs& a, const ConvShapes& s,
                                       bool with_bias, bool with_sum, const dnnl::primitive_attr& fused_attr) {
@@ -175,6 +266,10 @@ std::optional<ConvPlan> winograd_plan(Compiler& c, const FusedConvAttrs& a, cons
   auto pd = make_pd(c, s, with_bias, c.attr(), any_md(s.src), any_md(s.dst), alg);
   if (!pd) return std::nullopt;
   ConvPlan plan{*pd, true, {}, std::nullopt};
+  if (a.activation == Activation::kSilu && native_swish_available()) {
+    plan.native_silu = true;
+    return plan;
+  }
   const Md dst = pd->dst_desc();
   for (const EltwiseOp& op : activation_ops(a)) {
     auto step = try_primitive_desc<dnnl::eltwise_forward::primitive_desc>(
@@ -240,13 +335,17 @@ bool build_conv(Compiler& c, const Node& node) {
   attr.set_post_ops(post_ops_for(a, with_sum));
   std::optional<ConvPlan> plan;
   if (conv_algo() == ConvAlgo::kWinograd) plan = winograd_plan(c, a, s, with_bias, with_sum, attr);
+  if (!plan && native_silu_pays(a, s)) {
+    std::optional<Pd> pd = direct_pd(c, node, s, with_bias, false, c.attr());
+    if (pd) plan = ConvPlan{*pd, false, {}, std::nullopt, true};
+  }
   if (!plan) {
     std::optional<Pd> pd = direct_pd(c, node, s, with_bias, with_sum, attr);
     if (!pd) return false;
     plan = ConvPlan{*pd, false, {}, std::nullopt};
   }
   const Pd& pd = plan->pd;
-  const bool fused_sum = with_sum && !plan->add_sum;
+  const bool fused_sum = with_sum && !plan->add_sum && !plan->native_silu;
 
   const MemRef src = c.read(x, pd.src_desc());
   std::vector<std::pair<int, MemRef>> args{{DNNL_ARG_SRC, src},
@@ -257,6 +356,11 @@ bool build_conv(Compiler& c, const Node& node) {
   args.emplace_back(DNNL_ARG_DST, dst);
   const std::string label = node.op_type + (plan->winograd ? "(winograd)" : "");
   c.add_primitive(label, dnnl::convolution_forward(pd), std::move(args), pd.scratchpad_desc());
+  if (plan->native_silu) {
+    std::vector<std::pair<int, MemRef>> silu_args{{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}};
+    if (with_sum) silu_args.emplace_back(DNNL_ARG_SRC_1, c.read(node.inputs[3], dst.md));
+    c.add_native(node.op_type + "(activation)", make_swish_kernel(with_sum), std::move(silu_args));
+  }
   for (const auto& step : plan->activation) {
     c.add_primitive(node.op_type + "(activation)", dnnl::eltwise_forward(step),
                     {{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}}, step.scratchpad_desc());

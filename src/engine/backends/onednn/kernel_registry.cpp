@@ -1,5 +1,7 @@
 #include "backends/onednn/kernel_registry.h"
 
+#include "backends/onednn/native_math.h"
+
 #include <algorithm>
 #include <set>
 
@@ -48,6 +50,7 @@ std::optional<Md> reader_layout(const Compiler& c, const Node& reader, const Dim
   if (!reader.domain.empty() && reader.domain != "tilescope") return plain_md(dims);
   if (reader.op_type == "Softmax") {
     if (c.opset() < 13) return plain_md(dims);
+    if (native_kernels_available()) return std::nullopt; // any axis position (softmax.cpp)
     std::int64_t axis = reader.attrs.get_int("axis", -1);
     if (axis < 0) axis += static_cast<std::int64_t>(dims.size());
     if (axis < 0 || axis >= static_cast<std::int64_t>(dims.size())) return std::nullopt;

@@ -75,6 +75,25 @@ void register_view_kernels(KernelRegistry& r);
 // can write any layout at no extra cost (Concat, Transpose).
 std::optional<Md> readers_layout(const Compiler& c, const std::string& value);
 
+// Where output `output` of a Split or Slice node starts in its input (one
+// offset per dim), or nullopt for other nodes and cuts not mapped here.
+std::optional<Dims> cut_offsets(const Compiler& c, const Node& node, std::size_t output);
+
+// The channel block of the blocked layout (nChw16c, nChw8c) that convolutions
+// here produce anyway (conv.cpp): 16 on AVX-512 with Winograd (its only
+// layout), 8 below AVX-512 (oneDNN's choice there), 0 when they keep NHWC
+// (AVX-512, TILESCOPE_CONV_ALGO=direct).
+int blocked_conv_channel_block();
+
+// Plans Concat outputs and their inputs' slots before any node is built
+// (concat.cpp): batch-1 channel Concats get a buffer, plain when their readers
+// want plain (a Reshape, the graph output), else in the blocked layout above
+// (none when convolutions keep NHWC: a channel slice of it is not dense), and
+// each input a dense region of it, so that producers writing that layout
+// (convolutions, pooling, resize, elementwise ops) fill the Concat without a
+// copy.
+void plan_concat_slots(Compiler& c);
+
 // Sigmoid(x) whose only reader is Mul(x, Sigmoid(x)): both become one swish
 // step, built at the Mul. Returns the Mul, or nullptr.
 const Node* swish_consumer(const Compiler& c, const Node& sigmoid);

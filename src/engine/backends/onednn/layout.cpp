@@ -84,6 +84,50 @@ Md same_order(const Md& like, const Dims& dims) {
   return Md(dims, like.data_type(), strides);
 }
 
+Md channel_blocked_md(const Dims& dims, int block) {
+  using tag = dnnl::memory::format_tag;
+  tag t = tag::undef;
+  if (block == 16) {
+    t = dims.size() == 3   ? tag::aBc16b
+        : dims.size() == 4 ? tag::aBcd16b
+        : dims.size() == 5 ? tag::aBcde16b
+                           : tag::undef;
+  } else if (block == 8) {
+    t = dims.size() == 3   ? tag::aBc8b
+        : dims.size() == 4 ? tag::aBcd8b
+        : dims.size() == 5 ? tag::aBcde8b
+                           : tag::undef;
+  }
+  return t == tag::undef ? Md() : Md(dims, dnnl::memory::data_type::f32, t);
+}
+
+std::optional<DenseRegion> dense_region(const Md& parent, const Dims& dims, const Dims& offsets) {
+  const Dims parent_dims = parent.dims();
+  if (parent_dims.size() < 2 || dims.size() != parent_dims.size() || offsets.size() != dims.size() ||
+      parent_dims[0] != 1 || parent.data_type() != dnnl::memory::data_type::f32) {
+    return std::nullopt;
+  }
+  for (std::size_t d = 0; d < dims.size(); ++d) {
+    if (d != 1 && (offsets[d] != 0 || dims[d] != parent_dims[d])) return std::nullopt;
+  }
+  if (offsets[1] < 0 || offsets[1] + dims[1] > parent_dims[1]) return std::nullopt;
+  std::size_t inner = sizeof(float); // bytes of one channel
+  for (std::size_t d = 2; d < dims.size(); ++d)
+    inner *= static_cast<std::size_t>(dims[d]);
+  const std::size_t byte_offset = static_cast<std::size_t>(offsets[1]) * inner;
+  if (is_plain(parent)) return DenseRegion{plain_md(dims), byte_offset};
+  const dnnl_memory_desc_t& d = parent.data;
+  if (d.format_kind != dnnl_blocked || d.format_desc.blocking.inner_nblks != 1 ||
+      d.format_desc.blocking.inner_idxs[0] != 1) {
+    return std::nullopt;
+  }
+  const int block = static_cast<int>(d.format_desc.blocking.inner_blks[0]);
+  const Md blocked = channel_blocked_md(parent_dims, block);
+  if (blocked.is_zero() || blocked != parent || offsets[1] % block != 0 || dims[1] % block != 0)
+    return std::nullopt;
+  return DenseRegion{channel_blocked_md(dims, block), byte_offset};
+}
+
 Md innermost_md(const Dims& dims, int axis) {
   Dims strides(dims.size(), 1);
   dnnl::memory::dim stride = std::max<dnnl::memory::dim>(dims[axis], 1);

@@ -6,6 +6,7 @@
 #include "tilescope/engine/tensor.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,21 @@ bool is_dense(const Md& md);
 // unblocked (a dense permutation or a view into one); plain otherwise (blocked
 // formats cannot be cut at arbitrary channel offsets).
 Md same_order(const Md& like, const Dims& dims);
+
+// The region at `offsets` with `dims` of a tensor laid out as `parent`, when
+// that region is itself a dense tensor of the same format: batch 1 (all dims
+// before the channel axis 1), cut along the channels only, from a plain layout
+// at any channel, or from a channel-blocked one (nChw16c) at block boundaries.
+// Then readers that need dense data (convolutions, eltwise) take it without a
+// copy, where a sub-memory would send them to oneDNN's reference kernels.
+struct DenseRegion {
+  Md md;
+  std::size_t byte_offset = 0; // from the start of `parent`
+};
+std::optional<DenseRegion> dense_region(const Md& parent, const Dims& dims, const Dims& offsets);
+// Dense descriptor with the channel axis (1) blocked by `block` outermost:
+// nChw16c for rank 4. Zero when oneDNN has no tag for the rank.
+Md channel_blocked_md(const Dims& dims, int block);
 
 // Dense descriptor with the other dims in logical order and `axis` innermost
 // (NHWC for axis 1 of a 4-D tensor): what reductions along `axis` run fast on.

@@ -60,6 +60,15 @@ public:
   virtual void run(std::span<const Tensor* const> graph_inputs) = 0;
 };
 
+// Work done by the backend's own code on bound memory, where oneDNN has no
+// kernel or a slow one (native_swish.cpp). It reads and writes the same
+// arguments a primitive would; runs on the calling thread's OpenMP team.
+class NativeKernel {
+public:
+  virtual ~NativeKernel() = default;
+  virtual void run(const std::unordered_map<int, dnnl::memory>& args) = 0;
+};
+
 struct Step {
   std::string label; // op type (or "Reorder"), for profiling
   std::string node;  // the graph node it belongs to, for profiling
@@ -67,6 +76,7 @@ struct Step {
   std::vector<std::pair<int, MemRef>> arg_refs; // DNNL_ARG_* -> storage
   dnnl::memory::desc scratchpad_md;             // zero when none
   std::unique_ptr<CustomOp> custom;             // set instead of primitive
+  std::unique_ptr<NativeKernel> native;         // set instead of primitive
   std::unordered_map<int, dnnl::memory> args;   // filled when bound
 };
 

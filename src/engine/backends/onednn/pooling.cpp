@@ -50,6 +50,14 @@ bool add_pooling(Compiler& c, const Node& node, dnnl::algorithm alg, const Windo
                                      w.kernel, w.dilation, w.pad_l, w.pad_r),
       c.attr(), c.engine());
   if (!pd) return false;
+  // Output into a planned Concat slot (SPPF's pyramid) when a jit kernel can.
+  if (const MemRef* slot = c.slot(output); slot != nullptr && !same_layout(slot->md, pd->dst_desc())) {
+    auto alt = try_primitive_desc<dnnl::pooling_v2_forward::primitive_desc>(
+        dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_inference, alg, src_md, slot->md, w.strides,
+                                       w.kernel, w.dilation, w.pad_l, w.pad_r),
+        c.attr(), c.engine());
+    if (alt && std::string(alt->impl_info_str()).rfind("ref", 0) != 0) pd = alt;
+  }
   c.add_primitive(node.op_type, dnnl::pooling_v2_forward(*pd),
                   {{DNNL_ARG_SRC, c.read_as_is(input)}, {DNNL_ARG_DST, c.define(output, pd->dst_desc())}},
                   pd->scratchpad_desc());

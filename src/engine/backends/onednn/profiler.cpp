@@ -21,7 +21,8 @@ Profiler::Profiler(std::vector<std::string> labels, std::vector<std::string> nod
     : labels_(std::move(labels)), nodes_(std::move(nodes)), totals_(labels_.size()) {
   const char* env = std::getenv("TILESCOPE_PROFILE");
   enabled_ = env != nullptr && std::strcmp(env, "0") != 0 && env[0] != '\0';
-  cpu_time_ = enabled_ && std::strcmp(env, "cpu") == 0;
+  cpu_time_ = enabled_ && std::strncmp(env, "cpu", 3) == 0;
+  all_steps_ = enabled_ && std::strstr(env, "all") != nullptr;
 }
 
 Profiler::Duration Profiler::now() const {
@@ -57,10 +58,13 @@ Profiler::~Profiler() {
   }
   std::vector<std::size_t> order(labels_.size());
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](std::size_t a, std::size_t b) { return totals_[a] > totals_[b]; });
-  std::fprintf(stderr, "  slowest steps:\n");
-  for (std::size_t k = 0; k < std::min(kSlowestSteps, order.size()); ++k) {
+  if (!all_steps_) {
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return totals_[a] > totals_[b]; });
+  }
+  const std::size_t shown = all_steps_ ? order.size() : std::min(kSlowestSteps, order.size());
+  std::fprintf(stderr, all_steps_ ? "  steps in run order:\n" : "  slowest steps:\n");
+  for (std::size_t k = 0; k < shown; ++k) {
     const std::size_t i = order[k];
     std::fprintf(stderr, "  %4zu %-20s %-40s %8.3f ms\n", i, labels_[i].c_str(), nodes_[i].c_str(),
                  to_ms(totals_[i]) / runs_);

@@ -2,7 +2,9 @@
 // clock) or TILESCOPE_PROFILE=cpu (process CPU time: on a busy shared machine,
 // run with one thread and this shows the work each step does, free of the time
 // it waited for a core). At destruction it prints to stderr a table per op type
-// (steps, mean ms per run, share) and the slowest steps, averaged over the runs.
+// (steps, mean ms per run, share) and the slowest steps, averaged over the runs;
+// TILESCOPE_PROFILE=all (wall clock) or cpu-all lists every step in run order
+// instead.
 #pragma once
 
 #include <chrono>
@@ -30,6 +32,7 @@ public:
 private:
   bool enabled_ = false;
   bool cpu_time_ = false;
+  bool all_steps_ = false;
   int runs_ = 0;
   std::vector<std::string> labels_;
   std::vector<std::string> nodes_;

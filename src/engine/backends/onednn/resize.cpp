@@ -125,6 +125,14 @@ bool build_resize(Compiler& c, const Node& node) {
       dnnl::resampling_forward::desc(dnnl::prop_kind::forward_inference, alg, src_md, dst_any), c.attr(),
       c.engine());
   if (!pd) return false;
+  // Output into a planned Concat slot (YOLO's upsample-and-concat) when a jit
+  // kernel can.
+  if (const MemRef* slot = c.slot(output); slot != nullptr && !same_layout(slot->md, pd->dst_desc())) {
+    auto alt = try_primitive_desc<dnnl::resampling_forward::primitive_desc>(
+        dnnl::resampling_forward::desc(dnnl::prop_kind::forward_inference, alg, src_md, slot->md), c.attr(),
+        c.engine());
+    if (alt && std::string(alt->impl_info_str()).rfind("ref", 0) != 0) pd = alt;
+  }
   c.add_primitive(node.op_type, dnnl::resampling_forward(*pd),
                   {{DNNL_ARG_SRC, c.read_as_is(input)}, {DNNL_ARG_DST, c.define(output, pd->dst_desc())}},
                   pd->scratchpad_desc());

@@ -3,10 +3,13 @@
 // is innermost in memory (else ref:any, ~100x slower: the YOLOv8 DFL softmax
 // over axis 1 of [1,16,4,8400] took 100 ms), so the input is read in a layout
 // with the axis innermost (one reorder unless its producer stored it so) and
-// the output keeps that layout. Before opset 13 the input is seen as 2-D
+// the output keeps that layout. With AVX-512 an axis that is not innermost
+// runs on our own kernel instead, in the layout the input has
+// (native_softmax.cpp: the DFL's Transpose then stays a view). Before opset 13 the input is seen as 2-D
 // [prod(dims < axis), prod(dims >= axis)] (default axis 1), softmax over the
 // second dim: plain layout already has it innermost.
 #include "backends/onednn/kernel_registry.h"
+#include "backends/onednn/native_softmax.h"
 
 namespace tilescope::engine::onednn {
 namespace {
@@ -31,6 +34,15 @@ bool build_softmax(Compiler& c, const Node& node) {
       while (order.size() > 1 && shape[order.back()] == 1)
         order.pop_back();
       innermost = order.back() == axis;
+    }
+    if (!innermost) {
+      if (std::unique_ptr<NativeKernel> kernel =
+              make_strided_softmax_kernel(current, static_cast<int>(axis))) {
+        const MemRef in = c.read_as_is(input);
+        const MemRef out = c.define_reusing(node, output, input, in);
+        c.add_native("Softmax", std::move(kernel), {{DNNL_ARG_SRC, in}, {DNNL_ARG_DST, out}});
+        return true;
+      }
     }
     src =
         innermost ? c.read_as_is(input) : c.read(input, innermost_md(to_dims(shape), static_cast<int>(axis)));

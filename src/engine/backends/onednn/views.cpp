@@ -7,7 +7,7 @@
 // is plain, the value being reordered to plain first (once, for all readers).
 // Transpose is one reorder from the input viewed with permuted axes to the
 // output in the layout its readers want, or a view when that permuted view
-// already is that layout.
+// already is that layout or they take any dense layout.
 #include "backends/onednn/kernel_registry.h"
 
 #include <numeric>
@@ -59,8 +59,11 @@ bool build_transpose(Compiler& c, const Node& node) {
   // The output in the layout its readers want (plain by default). When the
   // permuted input already is that (NCHW -> NHWC of a value stored NHWC), the
   // Transpose is a view.
-  const Md dst_md = readers_layout(c, output).value_or(plain_md(out_dims));
-  if (same_layout(src.md, dst_md)) {
+  const std::optional<Md> wanted = readers_layout(c, output);
+  const Md dst_md = wanted.value_or(plain_md(out_dims));
+  // Readers that take any layout read the permuted input itself when it is
+  // dense (the DFL's Transpose before its Softmax).
+  if (same_layout(src.md, dst_md) || (!wanted && dense_order(src.md))) {
     c.define_alias(output, src);
     return true;
   }
