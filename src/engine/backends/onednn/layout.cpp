@@ -156,8 +156,10 @@ std::string md_str(const Md& md) {
     out = "any";
   }
   out += ":";
-  for (int i = 0; i < d.ndims; ++i)
-    out += (i ? "x" : "") + std::to_string(d.dims[i]);
+  for (int i = 0; i < d.ndims; ++i) {
+    if (i) out += 'x';
+    out += std::to_string(d.dims[i]);
+  }
   return out;
 }
 
