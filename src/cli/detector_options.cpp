@@ -35,7 +35,9 @@ std::vector<int> resolve_classes(const std::string& spec, const std::vector<std:
 
 void add_detector_options(CLI::App* cmd, DetectorArgs& a) {
   cmd->add_option("--model", a.model, "ONNX file or TF.js model.json (default: NanoDet-m, COCO)");
-  cmd->add_option("--conf", a.conf, "Confidence threshold")->check(CLI::Range(0.0, 1.0))->capture_default_str();
+  cmd->add_option("--conf", a.conf, "Confidence threshold")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_option("--iou", a.iou, "NMS IoU threshold")->check(CLI::Range(0.0, 1.0))->capture_default_str();
   cmd->add_option("--max-det", a.max_det, "Maximum detections per image")->check(CLI::Range(1, 100000));
   cmd->add_option("--classes", a.classes, "Only these classes: names or ids, comma-separated (person,knife)");
@@ -49,7 +51,8 @@ void add_detector_options(CLI::App* cmd, DetectorArgs& a) {
       ->capture_default_str();
   cmd->add_option("--threads", a.threads, "Inference threads (0 = all cores)");
   cmd->add_option("--precision", a.precision, "fp32");
-  cmd->add_option("--backend", a.backend, "onednn | reference")->check(CLI::IsMember({"reference", "onednn"}));
+  cmd->add_option("--backend", a.backend, "onednn | reference")
+      ->check(CLI::IsMember({"reference", "onednn"}));
 }
 
 detect::Detector open_detector(const DetectorArgs& args) {

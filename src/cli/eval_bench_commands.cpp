@@ -1,9 +1,8 @@
 // `tilescope eval synth` (build the synthetic small-object benchmark) and
 // `tilescope eval sweep` (slicing settings side by side on one benchmark).
-#include "eval_command.h"
-
 #include "default_model.h"
 #include "detector_options.h"
+#include "eval_command.h"
 #include "progress.h"
 #include "slice_options.h"
 #include "tilescope/core/error.h"
@@ -47,9 +46,10 @@ eval::SynthSummary build_synth(const SynthArgs& a, detect::Detector& detector) {
   const eval::SynthSummary s =
       eval::build_synth_benchmark(detector, o, a.out, [&](int, int) { progress.advance(); });
   progress.finish();
-  std::printf("synth: %d images %dx%d, %d objects (%d-%d px), %d crowd regions, %d bank objects; ground truth %s\n",
-              s.images, o.size.width, o.size.height, s.objects, o.min_px, o.max_px, s.crowd_regions,
-              s.bank_objects, s.gt_path.c_str());
+  std::printf(
+      "synth: %d images %dx%d, %d objects (%d-%d px), %d crowd regions, %d bank objects; ground truth %s\n",
+      s.images, o.size.width, o.size.height, s.objects, o.min_px, o.max_px, s.crowd_regions, s.bank_objects,
+      s.gt_path.c_str());
   return s;
 }
 
@@ -80,21 +80,22 @@ void run_sweep(SweepArgs& a) {
   const tiling::MergeOptions merge = to_merge_options(a.slice);
   std::vector<eval::SweepConfig> configs = eval::standard_sweep_configs(to_slice_options(a.slice));
   if (!a.only.empty()) {
-    std::erase_if(configs, [&](const eval::SweepConfig& c) { return c.name.find(a.only) == std::string::npos; });
+    std::erase_if(configs,
+                  [&](const eval::SweepConfig& c) { return c.name.find(a.only) == std::string::npos; });
     if (configs.empty()) throw Error("--only " + a.only + ": matches no configuration");
   }
   std::vector<eval::SweepRow> rows;
   for (std::size_t i = 0; i < configs.size(); ++i) {
     tiling::TiledDetector tiled(detector, configs[i].slice, merge);
     Progress progress(configs[i].name, static_cast<std::int64_t>(gt.images.size()), "img");
-    const eval::BenchmarkRun run = eval::run_benchmark(tiled, detector.class_names(), gt, bench / "images", options,
-                                                       [&](int, int) { progress.advance(); });
+    const eval::BenchmarkRun run = eval::run_benchmark(tiled, detector.class_names(), gt, bench / "images",
+                                                       options, [&](int, int) { progress.advance(); });
     progress.finish();
     const eval::CocoEvaluation ev = eval::evaluate_coco(gt, run.detections);
     rows.push_back({configs[i], ev.summary(), run.ms_per_frame, run.tiles_per_frame, run.frames});
-    std::fprintf(stderr, "[%zu/%zu] %-20s AP %5.1f  AP_small %5.1f  %5.1f tiles/frame  %7.1f ms/frame\n", i + 1,
-                 configs.size(), configs[i].name.c_str(), 100 * ev.summary().ap, 100 * ev.summary().ap_small,
-                 run.tiles_per_frame, run.ms_per_frame);
+    std::fprintf(stderr, "[%zu/%zu] %-20s AP %5.1f  AP_small %5.1f  %5.1f tiles/frame  %7.1f ms/frame\n",
+                 i + 1, configs.size(), configs[i].name.c_str(), 100 * ev.summary().ap,
+                 100 * ev.summary().ap_small, run.tiles_per_frame, run.ms_per_frame);
   }
   const std::vector<std::pair<std::string, std::string>> facts = {
       {"Benchmark", (bench / "instances.json").string()},
@@ -130,8 +131,9 @@ void add_eval_bench_subcommands(CLI::App* eval) {
                "with and without the full-frame pass): AP, AP_small, tiles and ms per frame, table and plot");
   static SweepArgs sweep_args;
   sweep_args.synth.out = "runs/synth";
-  sweep->add_option("--bench", sweep_args.synth.out,
-                    "Benchmark folder (instances.json + images/); built with the synth options when missing")
+  sweep
+      ->add_option("--bench", sweep_args.synth.out,
+                   "Benchmark folder (instances.json + images/); built with the synth options when missing")
       ->capture_default_str();
   add_synth_options(sweep, sweep_args.synth);
   add_detector_options(sweep, sweep_args.detector);

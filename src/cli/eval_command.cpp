@@ -39,8 +39,8 @@ std::vector<eval::CocoDetection> detections_for(const EvalArgs& args, const eval
   const eval::BenchmarkRun run = eval::run_benchmark(tiled, detector.class_names(), gt, d.images_dir, options,
                                                      [&](int, int) { progress.advance(); });
   progress.finish();
-  std::fprintf(stderr, "%d images, %.1f engine inputs (tiles + full frame) and %.1f ms per image%s\n", run.frames,
-               run.tiles_per_frame, run.ms_per_frame,
+  std::fprintf(stderr, "%d images, %.1f engine inputs (tiles + full frame) and %.1f ms per image%s\n",
+               run.frames, run.tiles_per_frame, run.ms_per_frame,
                run.failed ? (", " + std::to_string(run.failed) + " unreadable").c_str() : "");
   if (run.frames == 0) throw Error(d.images_dir + ": none of the ground truth's images could be read");
   return run.detections;

@@ -17,7 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Detector class id -> ground-truth category id (by name), -1 where none.
-std::vector<std::int64_t> category_map(const std::vector<std::string>& class_names, const CocoGroundTruth& gt) {
+std::vector<std::int64_t> category_map(const std::vector<std::string>& class_names,
+                                       const CocoGroundTruth& gt) {
   std::vector<std::int64_t> map(class_names.size(), -1);
   bool any = false;
   for (std::size_t c = 0; c < class_names.size(); ++c) {
@@ -48,7 +49,8 @@ std::string percent(double v) {
 
 BenchmarkRun run_benchmark(tiling::TiledDetector& tiled, const std::vector<std::string>& class_names,
                            const CocoGroundTruth& gt, const fs::path& images_dir,
-                           const detect::DetectOptions& options, const std::function<void(int, int)>& progress) {
+                           const detect::DetectOptions& options,
+                           const std::function<void(int, int)>& progress) {
   BenchmarkRun run;
   const std::vector<std::int64_t> to_category = category_map(class_names, gt);
   double total_ms = 0, total_inputs = 0;
@@ -74,7 +76,9 @@ BenchmarkRun run_benchmark(tiling::TiledDetector& tiled, const std::vector<std::
     total_inputs += static_cast<double>(result.plan.tiles.size()) + (result.plan.full_frame ? 1 : 0);
     for (const detect::Detection& d : result.detections) {
       const std::int64_t category =
-          d.class_id >= 0 && static_cast<std::size_t>(d.class_id) < to_category.size() ? to_category[static_cast<std::size_t>(d.class_id)] : -1;
+          d.class_id >= 0 && static_cast<std::size_t>(d.class_id) < to_category.size()
+              ? to_category[static_cast<std::size_t>(d.class_id)]
+              : -1;
       if (category < 0) continue;
       run.detections.push_back({image.id, category, to_coco_box(d.box), d.score});
     }
@@ -121,8 +125,8 @@ std::string sweep_table_markdown(const std::vector<SweepRow>& rows) {
     char numbers[96];
     std::snprintf(numbers, sizeof numbers, " %.1f | %.1f |", r.tiles_per_frame, r.ms_per_frame);
     md += "| " + r.config.name + " | " + percent(r.summary.ap) + " | " + percent(r.summary.ap50) + " | " +
-          percent(r.summary.ap_small) + " | " + percent(r.summary.ap_medium) + " | " + percent(r.summary.ar100) +
-          " |" + numbers + "\n";
+          percent(r.summary.ap_small) + " | " + percent(r.summary.ap_medium) + " | " +
+          percent(r.summary.ar100) + " |" + numbers + "\n";
   }
   return md;
 }
@@ -182,12 +186,14 @@ std::string write_sweep_report(const fs::path& out, const std::vector<SweepRow>&
     std::snprintf(numbers, sizeof numbers, "<td>%.1f</td><td>%.1f</td>", r.tiles_per_frame, r.ms_per_frame);
     table += "<tr><td>" + html_escape(r.config.name) + "</td><td>" + percent(r.summary.ap) + "</td><td>" +
              percent(r.summary.ap50) + "</td><td>" + percent(r.summary.ap_small) + "</td><td>" +
-             percent(r.summary.ap_medium) + "</td><td>" + percent(r.summary.ar100) + "</td>" + numbers + "</tr>\n";
+             percent(r.summary.ap_medium) + "</td><td>" + percent(r.summary.ar100) + "</td>" + numbers +
+             "</tr>\n";
   }
   table += "</table>\n";
-  write_html_report(out, "tilescope slicing sweep", facts,
-                    {ReportSection{"Configurations", table, {}},
-                     ReportSection{"Speed vs accuracy", "<p>Each point is one configuration.</p>", {out / "sweep.png"}}});
+  write_html_report(
+      out, "tilescope slicing sweep", facts,
+      {ReportSection{"Configurations", table, {}},
+       ReportSection{"Speed vs accuracy", "<p>Each point is one configuration.</p>", {out / "sweep.png"}}});
   return md;
 }
 

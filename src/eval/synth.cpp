@@ -74,7 +74,8 @@ cv::Mat foreground_mask(const cv::Mat& frame, const cv::Mat& background, const c
   const int n = cv::connectedComponentsWithStats(changed, labels, stats, centroids, 8);
   int best = 0, best_area = 0;
   for (int i = 1; i < n; ++i) {
-    if (stats.at<int>(i, cv::CC_STAT_AREA) > best_area) best = i, best_area = stats.at<int>(i, cv::CC_STAT_AREA);
+    if (stats.at<int>(i, cv::CC_STAT_AREA) > best_area)
+      best = i, best_area = stats.at<int>(i, cv::CC_STAT_AREA);
   }
   if (best == 0) return {};
   const int height = stats.at<int>(best, cv::CC_STAT_HEIGHT);
@@ -100,9 +101,9 @@ std::vector<BankObject> build_bank(detect::Detector& detector, const SynthOption
   std::vector<BankObject> bank;
   constexpr int kBatch = 8;
   for (std::size_t start = 0; start < sampled.size(); start += kBatch) {
-    const std::vector<cv::Mat> batch(sampled.begin() + static_cast<std::ptrdiff_t>(start),
-                                     sampled.begin() + static_cast<std::ptrdiff_t>(
-                                                           std::min(sampled.size(), start + kBatch)));
+    const std::vector<cv::Mat> batch(
+        sampled.begin() + static_cast<std::ptrdiff_t>(start),
+        sampled.begin() + static_cast<std::ptrdiff_t>(std::min(sampled.size(), start + kBatch)));
     const detect::DetectResult result = detector.detect(batch, det);
     for (std::size_t b = 0; b < batch.size(); ++b) {
       const auto& dets = result.detections_in_image[b];
@@ -137,8 +138,8 @@ std::vector<BankObject> build_bank(detect::Detector& detector, const SynthOption
 
 // `image` scaled to cover `size`, a random crop of it, mirrored half the time.
 cv::Mat random_cover(const cv::Mat& image, cv::Size size, Random& random) {
-  const double cover = std::max(static_cast<double>(size.width) / image.cols,
-                                static_cast<double>(size.height) / image.rows);
+  const double cover =
+      std::max(static_cast<double>(size.width) / image.cols, static_cast<double>(size.height) / image.rows);
   const double scale = cover * random.uniform(1.0, 1.25);
   cv::Mat scaled;
   cv::resize(image, scaled, cv::Size(), scale, scale, scale > 1 ? cv::INTER_CUBIC : cv::INTER_AREA);
@@ -168,9 +169,10 @@ std::vector<cv::Rect> crowd_regions(detect::Detector& detector, const cv::Mat& b
   std::vector<cv::Rect> regions;
   for (std::size_t v = 0; v < views.size(); ++v) {
     for (const detect::Detection& d : result.detections_in_image[v]) {
-      regions.emplace_back(cv::Point(static_cast<int>(d.box.x1) + offsets[v].x, static_cast<int>(d.box.y1) + offsets[v].y),
-                           cv::Point(static_cast<int>(std::ceil(d.box.x2)) + offsets[v].x,
-                                     static_cast<int>(std::ceil(d.box.y2)) + offsets[v].y));
+      regions.emplace_back(
+          cv::Point(static_cast<int>(d.box.x1) + offsets[v].x, static_cast<int>(d.box.y1) + offsets[v].y),
+          cv::Point(static_cast<int>(std::ceil(d.box.x2)) + offsets[v].x,
+                    static_cast<int>(std::ceil(d.box.y2)) + offsets[v].y));
     }
   }
   return regions;
@@ -207,7 +209,8 @@ void check(const SynthOptions& o) {
   if (o.size.width < 64 || o.size.height < 64) throw Error("synth: --size must be at least 64x64");
   if (o.count < 1) throw Error("synth: --count must be at least 1");
   if (o.min_px < 2 || o.max_px < o.min_px) throw Error("synth: need 2 <= min_px <= max_px");
-  if (o.objects_min < 1 || o.objects_max < o.objects_min) throw Error("synth: need 1 <= objects_min <= objects_max");
+  if (o.objects_min < 1 || o.objects_max < o.objects_min)
+    throw Error("synth: need 1 <= objects_min <= objects_max");
   if (o.video_path.empty()) throw Error("synth: no sample video given");
 }
 
@@ -215,8 +218,8 @@ void check(const SynthOptions& o) {
 
 std::vector<std::string> default_background_photos() {
   // Scenes without people: facades, streets, aerial views, a wall.
-  static const char* kNames[] = {"building.jpg", "leuvenA.jpg", "leuvenB.jpg", "aero1.jpg", "aero3.jpg",
-                                 "graf1.png",    "home.jpg",    "ela_original.jpg"};
+  static const char* kNames[] = {"building.jpg", "leuvenA.jpg", "leuvenB.jpg", "aero1.jpg",
+                                 "aero3.jpg",    "graf1.png",   "home.jpg",    "ela_original.jpg"};
   const fs::path dir = "/usr/share/doc/opencv-doc/examples/data";
   std::vector<std::string> paths;
   for (const char* name : kNames) {
@@ -225,7 +228,8 @@ std::vector<std::string> default_background_photos() {
   return paths;
 }
 
-SynthSummary build_synth_benchmark(detect::Detector& detector, const SynthOptions& o, const std::string& out_dir,
+SynthSummary build_synth_benchmark(detect::Detector& detector, const SynthOptions& o,
+                                   const std::string& out_dir,
                                    const std::function<void(int, int)>& progress) {
   check(o);
   std::vector<cv::Mat> backgrounds(1); // [0]: the video's median, filled by build_bank
@@ -241,7 +245,7 @@ SynthSummary build_synth_benchmark(detect::Detector& detector, const SynthOption
   const std::vector<std::string>& names = detector.class_names();
   auto class_name = [&](int id) {
     return id >= 0 && static_cast<std::size_t>(id) < names.size() ? names[static_cast<std::size_t>(id)]
-                                                                   : "class" + std::to_string(id);
+                                                                  : "class" + std::to_string(id);
   };
   nlohmann::json images = nlohmann::json::array(), annotations = nlohmann::json::array(),
                  categories = nlohmann::json::array();
@@ -268,7 +272,8 @@ SynthSummary build_synth_benchmark(detect::Detector& detector, const SynthOption
     }
     const int wanted = random.integer(o.objects_min, o.objects_max);
     for (int placed = 0, tries = 0; placed < wanted && tries < wanted * 40; ++tries) {
-      const BankObject& object = bank[static_cast<std::size_t>(random.integer(0, static_cast<int>(bank.size()) - 1))];
+      const BankObject& object =
+          bank[static_cast<std::size_t>(random.integer(0, static_cast<int>(bank.size()) - 1))];
       const double longer = std::exp(random.uniform(log_min, log_max));
       const double scale = longer / std::max(object.bgr.cols, object.bgr.rows);
       const int w = std::max(1, static_cast<int>(std::lround(object.bgr.cols * scale)));
@@ -302,7 +307,8 @@ SynthSummary build_synth_benchmark(detect::Detector& detector, const SynthOption
         if (a["image_id"] != image_id) continue;
         const auto& b = a["bbox"];
         const float x = b[0], y = b[1], bw = b[2], bh = b[3];
-        truth.push_back({{x, y, x + bw, y + bh}, a["iscrowd"] == 1 ? 0.0f : 1.0f, a["category_id"].get<int>() - 1});
+        truth.push_back(
+            {{x, y, x + bw, y + bh}, a["iscrowd"] == 1 ? 0.0f : 1.0f, a["category_id"].get<int>() - 1});
       }
       cv::Mat preview = image.clone();
       detect::annotate(preview, truth, names);
@@ -311,9 +317,10 @@ SynthSummary build_synth_benchmark(detect::Detector& detector, const SynthOption
     summary.images++;
     if (progress) progress(i + 1, o.count);
   }
-  nlohmann::json gt = {{"info", {{"description", "tilescope synthetic small-object benchmark"},
-                                 {"seed", o.seed},
-                                 {"size", std::to_string(o.size.width) + "x" + std::to_string(o.size.height)}}},
+  nlohmann::json gt = {{"info",
+                        {{"description", "tilescope synthetic small-object benchmark"},
+                         {"seed", o.seed},
+                         {"size", std::to_string(o.size.width) + "x" + std::to_string(o.size.height)}}},
                        {"images", images},
                        {"annotations", annotations},
                        {"categories", categories}};

@@ -28,7 +28,8 @@ std::string read_all(const fs::path& p) {
 class SynthTest : public ::testing::Test {
 protected:
   void SetUp() override {
-    if (!fs::exists(kModel) || !fs::exists(kVideo)) GTEST_SKIP() << "run scripts/setup: default model or vtest.avi missing";
+    if (!fs::exists(kModel) || !fs::exists(kVideo))
+      GTEST_SKIP() << "run scripts/setup: default model or vtest.avi missing";
   }
   static SynthOptions small_options() {
     SynthOptions o;

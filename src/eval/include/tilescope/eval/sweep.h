@@ -26,12 +26,12 @@ struct BenchmarkRun {
 
 // Detects in every image of `gt` (file_name relative to `images_dir`). The first
 // image is detected once untimed first (engine compilation for the batch shapes).
-// Detector classes (`class_names`, the detector's) map to ground-truth categories by name; detections of other
-// classes are dropped. Throws Error when no category name is a detector class.
-// `progress(done, total)` is called after each image.
+// Detector classes (`class_names`, the detector's) map to ground-truth categories by name; detections of
+// other classes are dropped. Throws Error when no category name is a detector class. `progress(done, total)`
+// is called after each image.
 BenchmarkRun run_benchmark(tiling::TiledDetector& tiled, const std::vector<std::string>& class_names,
-                           const CocoGroundTruth& gt,
-                           const std::filesystem::path& images_dir, const detect::DetectOptions& options,
+                           const CocoGroundTruth& gt, const std::filesystem::path& images_dir,
+                           const detect::DetectOptions& options,
                            const std::function<void(int, int)>& progress = {});
 
 struct SweepConfig {
