@@ -34,8 +34,9 @@ void write_text_file(const std::string& path, const std::string& text) {
 json parse_json(std::string_view text, const std::string& source) {
   try {
     return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    // e.what() starts with "[json.exception.parse_error.101] "; the rest says where.
+  } catch (const json::exception& e) {
+    // parse_error, or out_of_range for a number too large for a double (found by
+    // fuzz/coco_json_fuzz.cpp). e.what() starts with "[json.exception.<kind>.<id>] ".
     std::string what = e.what();
     const auto pos = what.find("] ");
     throw Error(source + ": not valid JSON: " + (pos == std::string::npos ? what : what.substr(pos + 2)));
@@ -86,6 +87,13 @@ public:
     const double d = number(v, where);
     if (!(d >= 0)) fail(where, "must be >= 0, got " + show(v));
     return d;
+  }
+
+  // An image side in pixels: a non-negative number that fits an int.
+  int pixels(const json& v, const std::string& where) const {
+    const double d = non_negative(v, where);
+    if (d > 1e9) fail(where, "must be at most 1e9 pixels, got " + show(v));
+    return static_cast<int>(d);
   }
 
   bool flag(const json& v, const std::string& where) const {
@@ -165,10 +173,8 @@ CocoGroundTruth parse_coco_ground_truth(std::string_view json_text, const std::s
       r.fail(at("images", i, "id"), "image id " + std::to_string(im.id) + " is listed twice");
     if (auto it = o.find("file_name"); it != o.end())
       im.file_name = r.string(*it, at("images", i, "file_name"));
-    if (auto it = o.find("width"); it != o.end())
-      im.width = static_cast<int>(r.non_negative(*it, at("images", i, "width")));
-    if (auto it = o.find("height"); it != o.end())
-      im.height = static_cast<int>(r.non_negative(*it, at("images", i, "height")));
+    if (auto it = o.find("width"); it != o.end()) im.width = r.pixels(*it, at("images", i, "width"));
+    if (auto it = o.find("height"); it != o.end()) im.height = r.pixels(*it, at("images", i, "height"));
     gt.images.push_back(std::move(im));
   }
 
