@@ -87,10 +87,8 @@ void run_sweep(SweepArgs& a) {
   std::vector<eval::SweepRow> rows;
   for (std::size_t i = 0; i < configs.size(); ++i) {
     tiling::TiledDetector tiled(detector, configs[i].slice, merge);
-    Progress progress(configs[i].name, static_cast<std::int64_t>(gt.images.size()), "img");
-    const eval::BenchmarkRun run = eval::run_benchmark(tiled, detector.class_names(), gt, bench / "images",
-                                                       options, [&](int, int) { progress.advance(); });
-    progress.finish();
+    const eval::BenchmarkRun run = run_benchmark_with_progress(configs[i].name, tiled, detector, gt,
+                                                               (bench / "images").string(), options);
     const eval::CocoEvaluation ev = eval::evaluate_coco(gt, run.detections);
     rows.push_back({configs[i], ev.summary(), run.ms_per_frame, run.tiles_per_frame, run.frames});
     std::fprintf(stderr, "[%zu/%zu] %-20s AP %5.1f  AP_small %5.1f  %5.1f tiles/frame  %7.1f ms/frame\n",

@@ -35,10 +35,8 @@ std::vector<eval::CocoDetection> detections_for(const EvalArgs& args, const eval
   detect::Detector detector = open_detector(d.detector);
   const detect::DetectOptions options = detect_options(d.detector, detector);
   tiling::TiledDetector tiled(detector, to_slice_options(d.slice), to_merge_options(d.slice));
-  Progress progress("eval " + d.images_dir, static_cast<std::int64_t>(gt.images.size()), "img");
-  const eval::BenchmarkRun run = eval::run_benchmark(tiled, detector.class_names(), gt, d.images_dir, options,
-                                                     [&](int, int) { progress.advance(); });
-  progress.finish();
+  const eval::BenchmarkRun run =
+      run_benchmark_with_progress("eval " + d.images_dir, tiled, detector, gt, d.images_dir, options);
   std::fprintf(stderr, "%d images, %.1f engine inputs (tiles + full frame) and %.1f ms per image%s\n",
                run.frames, run.tiles_per_frame, run.ms_per_frame,
                run.failed ? (", " + std::to_string(run.failed) + " unreadable").c_str() : "");
@@ -47,6 +45,17 @@ std::vector<eval::CocoDetection> detections_for(const EvalArgs& args, const eval
 }
 
 } // namespace
+
+eval::BenchmarkRun run_benchmark_with_progress(const std::string& label, tiling::TiledDetector& tiled,
+                                               const detect::Detector& detector,
+                                               const eval::CocoGroundTruth& gt, const std::string& images_dir,
+                                               const detect::DetectOptions& options) {
+  Progress progress(label, static_cast<std::int64_t>(gt.images.size()), "img");
+  eval::BenchmarkRun run = eval::run_benchmark(tiled, detector.class_names(), gt, images_dir, options,
+                                               [&](int, int) { progress.advance(); });
+  progress.finish();
+  return run;
+}
 
 int run_eval_on_detections(const EvalArgs& args, const eval::CocoGroundTruth& gt,
                            const std::vector<eval::CocoDetection>& detections,

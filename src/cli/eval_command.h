@@ -8,6 +8,7 @@
 
 #include "tilescope/eval/coco.h"
 #include "tilescope/eval/report.h"
+#include "tilescope/eval/sweep.h"
 
 #include <CLI/CLI.hpp>
 #include <string>
@@ -29,6 +30,13 @@ struct EvalArgs {
 int run_eval_on_detections(const EvalArgs& args, const eval::CocoGroundTruth& gt,
                            const std::vector<eval::CocoDetection>& detections,
                            const std::vector<eval::ReportSection>& extra_sections = {});
+
+// eval::run_benchmark over the ground truth's images in `images_dir`, with a progress
+// bar labelled `label` (on a terminal).
+eval::BenchmarkRun run_benchmark_with_progress(const std::string& label, tiling::TiledDetector& tiled,
+                                               const detect::Detector& detector,
+                                               const eval::CocoGroundTruth& gt, const std::string& images_dir,
+                                               const detect::DetectOptions& options);
 
 // `eval synth` and `eval sweep` (eval_bench_commands.cpp), added under `eval`.
 void add_eval_bench_subcommands(CLI::App* eval);

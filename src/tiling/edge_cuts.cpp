@@ -160,4 +160,20 @@ void resolve_edge_cuts(std::span<const TileDetection> detections, const EdgeCutO
   }
 }
 
+void merge_tile_detections(std::span<const TileDetection> detections, const MergeOptions& merge,
+                           float tolerance_px, Merger& merger, std::vector<detect::Detection>& candidates,
+                           std::vector<detect::Detection>& merged) {
+  candidates.clear();
+  if (merge.edge_cuts) {
+    EdgeCutOptions cut_options;
+    cut_options.tolerance_px = tolerance_px;
+    cut_options.class_agnostic = merge.class_agnostic;
+    resolve_edge_cuts(detections, cut_options, candidates);
+  } else {
+    for (const TileDetection& td : detections)
+      candidates.push_back(td.detection);
+  }
+  merger.run(candidates, merge, merged);
+}
+
 } // namespace tilescope::tiling

@@ -88,17 +88,7 @@ TiledResult TiledDetector::detect(const cv::Mat& frame_bgr, const detect::Detect
       tile_boxes_.push_back({d, -1, 0});
   }
 
-  candidates_.clear();
-  if (merge_.edge_cuts) {
-    EdgeCutOptions cut_options;
-    cut_options.tolerance_px = tolerance_px;
-    cut_options.class_agnostic = merge_.class_agnostic;
-    resolve_edge_cuts(tile_boxes_, cut_options, candidates_);
-  } else {
-    for (const TileDetection& td : tile_boxes_)
-      candidates_.push_back(td.detection);
-  }
-  merger_.run(candidates_, merge_, result.detections);
+  merge_tile_detections(tile_boxes_, merge_, tolerance_px, merger_, candidates_, result.detections);
   if (options.nms.max_detections >= 0 &&
       result.detections.size() > static_cast<std::size_t>(options.nms.max_detections)) {
     result.detections.resize(static_cast<std::size_t>(options.nms.max_detections));

@@ -34,19 +34,13 @@ std::vector<TileDetection> see(const BoxXYXY& object, float score, const std::ve
   return out;
 }
 
-std::vector<Detection> resolve_and_merge(const std::vector<TileDetection>& dets, const MergeOptions& merge,
+std::vector<Detection> resolve_and_merge(const std::vector<TileDetection>& dets, MergeOptions merge,
                                          bool edge_cuts = true) {
-  std::vector<Detection> candidates;
-  if (edge_cuts) {
-    EdgeCutOptions o;
-    o.tolerance_px = kTol;
-    o.class_agnostic = merge.class_agnostic;
-    resolve_edge_cuts(dets, o, candidates);
-  } else {
-    for (const TileDetection& d : dets)
-      candidates.push_back(d.detection);
-  }
-  return merge_detections(candidates, merge);
+  merge.edge_cuts = edge_cuts;
+  Merger merger;
+  std::vector<Detection> candidates, merged;
+  merge_tile_detections(dets, merge, kTol, merger, candidates, merged);
+  return merged;
 }
 
 TEST(EdgeCuts, CutSidesOnlyAtInnerBorders) {

@@ -31,6 +31,7 @@
 #pragma once
 
 #include "tilescope/detect/detection.h"
+#include "tilescope/tiling/merge.h"
 #include "tilescope/tiling/plan.h"
 
 #include <cstdint>
@@ -66,5 +67,12 @@ std::uint8_t cut_sides(const detect::BoxXYXY& box_in_tile, const TileRect& tile,
 // (not cleared), in input order, joined boxes at the place of their first member.
 void resolve_edge_cuts(std::span<const TileDetection> detections, const EdgeCutOptions& options,
                        std::vector<detect::Detection>& out);
+
+// A frame's tile (and full-frame) boxes into its answer, as TiledDetector does it: the
+// rule above (when merge.edge_cuts, with tolerance_px and merge's class_agnostic), then
+// merge's algorithm. `candidates` is scratch kept by the caller between frames.
+void merge_tile_detections(std::span<const TileDetection> detections, const MergeOptions& merge,
+                           float tolerance_px, Merger& merger, std::vector<detect::Detection>& candidates,
+                           std::vector<detect::Detection>& merged);
 
 } // namespace tilescope::tiling
