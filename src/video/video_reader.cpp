@@ -2,6 +2,9 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#ifdef TILESCOPE_HAVE_AVDEVICE
+#include <libavdevice/avdevice.h>
+#endif
 #include <libavformat/avformat.h>
 #include <libavutil/imgutils.h>
 #include <libswscale/swscale.h>
@@ -9,13 +12,32 @@ extern "C" {
 
 #include "ffmpeg_error.h"
 #include "tilescope/core/error.h"
+#include "tilescope/core/redact.h"
 
 #include <algorithm>
+#include <mutex>
 
 namespace tilescope::video {
+namespace {
+
+// Once per process: TLS for https (avformat_network_init) and the capture devices
+// (V4L2 lives in libavdevice, optional at build time).
+void init_ffmpeg() {
+  quiet_ffmpeg_logs();
+  static std::once_flag once;
+  std::call_once(once, [] {
+    avformat_network_init();
+#ifdef TILESCOPE_HAVE_AVDEVICE
+    avdevice_register_all();
+#endif
+  });
+}
+
+} // namespace
 
 struct VideoReader::Impl {
   std::string url;
+  std::function<bool()> interrupt; // ReaderOptions::interrupt; FFmpeg polls it through on_interrupt
   AVFormatContext* format = nullptr;
   AVCodecContext* codec = nullptr;
   SwsContext* sws = nullptr;
@@ -29,6 +51,11 @@ struct VideoReader::Impl {
   bool finished = false;
   VideoInfo info;
 
+  static int on_interrupt(void* opaque) {
+    const auto* self = static_cast<const Impl*>(opaque);
+    return self->interrupt && self->interrupt() ? 1 : 0;
+  }
+
   ~Impl() {
     sws_freeContext(sws);
     av_frame_free(&frame);
@@ -38,7 +65,7 @@ struct VideoReader::Impl {
   }
 
   [[noreturn]] void fail(const std::string& what, int code) const {
-    throw Error(url + ": " + what + (code < 0 ? ": " + av_error_text(code) : std::string()));
+    throw Error(redact_url(url) + ": " + what + (code < 0 ? ": " + av_error_text(code) : std::string()));
   }
 
   // Converts the decoded AVFrame into out.bgr.
@@ -68,9 +95,10 @@ VideoReader& VideoReader::operator=(VideoReader&&) noexcept = default;
 VideoReader::~VideoReader() = default;
 
 VideoReader VideoReader::open(const std::string& url, const ReaderOptions& options) {
-  quiet_ffmpeg_logs();
+  init_ffmpeg();
   auto impl = std::make_unique<Impl>();
   impl->url = url;
+  impl->interrupt = options.interrupt;
   AVDictionary* dict = nullptr;
   const std::string timeout_us = std::to_string(static_cast<std::int64_t>(options.open_timeout_s * 1e6));
   if (url.find("://") != std::string::npos) {
@@ -81,7 +109,34 @@ VideoReader VideoReader::open(const std::string& url, const ReaderOptions& optio
         av_dict_set(&dict, "rtsp_transport", options.rtsp_transport.c_str(), 0);
     }
   }
-  int rc = avformat_open_input(&impl->format, url.c_str(), nullptr, &dict);
+  if (options.analyze_s > 0) {
+    // FFmpeg reads ahead to learn the stream's parameters and frame rate: up to 5 s, and 20
+    // frames (2 s at 10 fps) for RTSP, whose timestamps say nothing about the rate. On a
+    // live camera that is start-up delay, and those frames come out late.
+    const std::string analyze_us = std::to_string(static_cast<std::int64_t>(options.analyze_s * 1e6));
+    av_dict_set(&dict, "analyzeduration", analyze_us.c_str(), 0);
+    av_dict_set(&dict, "fpsprobesize", "2", 0);
+  }
+  std::string format_name = options.input_format;
+  if (format_name.empty() && url.rfind("/dev/video", 0) == 0) format_name = "video4linux2";
+  const AVInputFormat* input_format = nullptr;
+  if (!format_name.empty()) {
+    input_format = av_find_input_format(format_name.c_str());
+    if (input_format == nullptr) {
+      av_dict_free(&dict);
+      impl->fail("this FFmpeg build has no '" + format_name + "' input" +
+                     (format_name == "video4linux2" ? " (V4L2 devices need libavdevice)" : ""),
+                 0);
+    }
+  }
+  // The context is allocated first so the interrupt callback covers the open itself.
+  impl->format = avformat_alloc_context();
+  if (impl->format == nullptr) {
+    av_dict_free(&dict);
+    impl->fail("out of memory", 0);
+  }
+  if (impl->interrupt) impl->format->interrupt_callback = {&Impl::on_interrupt, impl.get()};
+  int rc = avformat_open_input(&impl->format, url.c_str(), input_format, &dict);
   av_dict_free(&dict);
   if (rc < 0) impl->fail("cannot open", rc);
   rc = avformat_find_stream_info(impl->format, nullptr);

@@ -58,9 +58,9 @@ struct SourceStatus {
 };
 
 struct LiveFrame {
-  cv::Mat bgr;           // 8-bit BGR; owned (the slot hands it over)
-  std::int64_t seq = 0;  // 1, 2, ... over the life of the source, across reconnects
-  double pts_s = 0;      // presentation time within the current connection
+  cv::Mat bgr;                                   // 8-bit BGR; owned (the slot hands it over)
+  std::int64_t seq = 0;                          // 1, 2, ... over the life of the source, across reconnects
+  double pts_s = 0;                              // presentation time within the current connection
   std::chrono::steady_clock::time_point arrived; // when decoding finished
   std::int64_t wall_ms = 0;                      // same instant, Unix epoch ms
 };
@@ -74,7 +74,8 @@ public:
   LiveSource& operator=(const LiveSource&) = delete;
 
   // Waits until a frame with seq > after_seq is in the slot (or `timeout`, or stop),
-  // moves it into `frame` and returns true; false on timeout or stop.
+  // moves it into `frame` and returns true; false on timeout or stop, and at once when a
+  // file without loop has ended and its last frame was taken.
   bool wait_frame(std::int64_t after_seq, LiveFrame& frame, std::chrono::milliseconds timeout);
   SourceStatus status() const;
   const std::string& url() const; // as given (with password: do not log it)

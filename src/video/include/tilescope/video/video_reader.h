@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <opencv2/core/mat.hpp>
 #include <string>
@@ -27,12 +28,22 @@ struct Frame {
 struct ReaderOptions {
   double open_timeout_s = 10.0; // network sources: connect/read timeout
   std::string rtsp_transport;   // "tcp" | "udp" | "" (FFmpeg's default)
+  // How much of the stream FFmpeg may read to learn its parameters before the first frame
+  // (analyzeduration); 0: FFmpeg's default, up to 5 s. Live sources want it short.
+  double analyze_s = 0;
+  // FFmpeg demuxer to use ("video4linux2", ...); empty: guessed from the URL (/dev/video*
+  // is a V4L2 device), else from the content.
+  std::string input_format;
+  // Polled by FFmpeg during every blocking open, read and close (AVIOInterruptCB, on the
+  // reader's thread); returning true aborts the operation, which then fails. Lets a caller
+  // bound each operation by its own deadline and stop a reader that is stuck on the network.
+  std::function<bool()> interrupt;
 };
 
 class VideoReader {
 public:
-  // Opens `url` (a path or a URL). Throws tilescope::Error naming the source and
-  // FFmpeg's reason when it cannot be opened or holds no decodable video stream.
+  // Opens `url` (a path or a URL). Throws tilescope::Error naming the source (its
+  // password redacted) and FFmpeg's reason when it cannot be opened or holds no decodable video stream.
   static VideoReader open(const std::string& url, const ReaderOptions& options = {});
 
   VideoReader(VideoReader&&) noexcept;
