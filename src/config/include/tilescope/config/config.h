@@ -51,8 +51,8 @@ struct TilingSettings {
 
 struct EventSettings {
   std::vector<std::string> classes{"person"}; // classes that make events; empty: none
-  double min_score = 0.5;                      // a track's best score must reach this
-  int confirm_n = 3;                           // seen in N of the last M processed frames
+  double min_score = 0.5;                     // a track's best score must reach this
+  int confirm_n = 3;                          // seen in N of the last M processed frames
   int confirm_m = 5;
   friend bool operator==(const EventSettings&, const EventSettings&) = default;
 };
@@ -61,11 +61,11 @@ struct CameraConfig {
   std::string name; // unique; [A-Za-z0-9_-]+, used in URLs and MQTT topics
   std::string url;  // rtsp://, rtsps://, http(s)://, file path, /dev/videoN (may hold user:password@)
   bool enabled = true;
-  double fps_limit = 5;              // processed frames per second (0: as fast as possible)
-  std::string rtsp_transport = "tcp"; // tcp | udp
-  bool loop = true;                  // files: start over at the end
-  std::vector<std::string> classes;  // classes to detect; empty: all the model has
-  double score_threshold = 0.35;     // detection confidence
+  double fps_limit = 5;                           // processed frames per second (0: as fast as possible)
+  std::string rtsp_transport = "tcp";             // tcp | udp
+  bool loop = true;                               // files: start over at the end
+  std::vector<std::string> classes;               // classes to detect; empty: all the model has
+  double score_threshold = 0.35;                  // detection confidence
   std::map<std::string, double> class_thresholds; // per class override of score_threshold
   std::optional<TilingSettings> tiling;           // unset: Config::tiling
   std::vector<Zone> zones;
@@ -88,10 +88,10 @@ struct ServerConfig {
 };
 
 struct ModelConfig {
-  std::string path;                // "" : the default model (NanoDet-m from the cache)
-  std::string precision = "fp32";  // fp32 (bf16 | int8 once the engine has them)
-  std::string labels;              // optional labels file
-  int threads = 0;                 // engine threads (0: all cores)
+  std::string path;               // "" : the default model (NanoDet-m from the cache)
+  std::string precision = "fp32"; // fp32 (bf16 | int8 once the engine has them)
+  std::string labels;             // optional labels file
+  int threads = 0;                // engine threads (0: all cores)
   friend bool operator==(const ModelConfig&, const ModelConfig&) = default;
 };
 
@@ -133,7 +133,8 @@ private:
 // Parses and validates YAML text. `source` names it in messages (a path). Relative
 // storage/model paths are resolved against `base_dir` ("" : left as they are).
 // Throws ConfigError with every issue (syntax errors carry line:column).
-Config parse_config(const std::string& yaml_text, const std::string& source, const std::string& base_dir = "");
+Config parse_config(const std::string& yaml_text, const std::string& source,
+                    const std::string& base_dir = "");
 // Reads and parses a file (base_dir = its folder). Throws ConfigError.
 Config load_config(const std::string& path);
 // The commented default written by `tilescope serve` when there is no config: one

@@ -133,7 +133,7 @@ public:
   // Deletes closed events started before now - retention_days (0: no age limit), then,
   // while database + snapshots exceed max_bytes (0: no limit), the oldest closed events.
   RetentionResult apply_retention(double retention_days, std::int64_t max_bytes, std::int64_t now);
-  std::int64_t storage_bytes() const; // database (+ WAL) + snapshot files
+  std::int64_t storage_bytes() const; // database pages (those still in the WAL too) + snapshot files
 
 private:
   struct Impl;
