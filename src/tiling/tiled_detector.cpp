@@ -40,17 +40,31 @@ void TiledDetector::update_costs(const SlicePlan& plan, double run_ms, std::size
 
 TiledResult TiledDetector::detect(const cv::Mat& frame_bgr, const detect::DetectOptions& options) {
   if (frame_bgr.empty()) throw Error("tiled detection: the frame is empty");
+  return detect(frame_bgr, options, plan(frame_bgr.size()));
+}
+
+TiledResult TiledDetector::detect(const cv::Mat& frame_bgr, const detect::DetectOptions& options,
+                                  const SlicePlan& given_plan) {
+  if (frame_bgr.empty()) throw Error("tiled detection: the frame is empty");
   const auto start = std::chrono::steady_clock::now();
   const auto elapsed_ms = [&start] {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   };
   TiledResult result;
-  result.plan = plan(frame_bgr.size());
+  result.plan = given_plan;
   const SlicePlan& plan = result.plan;
+  if (plan.tiles.empty() && !plan.full_frame) return result; // nothing to look at
 
+  const cv::Rect frame_rect(0, 0, frame_bgr.cols, frame_bgr.rows);
   views_.clear();
-  for (const TileRect& t : plan.tiles)
+  for (const TileRect& t : plan.tiles) {
+    if (t.width() <= 0 || t.height() <= 0 || (t.rect() & frame_rect) != t.rect()) {
+      throw Error("tiled detection: tile [" + std::to_string(t.x1) + ", " + std::to_string(t.y1) + ", " +
+                  std::to_string(t.x2) + ", " + std::to_string(t.y2) + ") is not inside the " +
+                  std::to_string(frame_bgr.cols) + "x" + std::to_string(frame_bgr.rows) + " frame");
+    }
     views_.push_back(frame_bgr(t.rect()));
+  }
   if (plan.full_frame) views_.push_back(frame_bgr);
   detect::DetectResult run = detector_.detect(views_, options);
   result.timings = run.timings;

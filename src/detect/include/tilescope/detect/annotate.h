@@ -20,4 +20,10 @@ cv::Scalar class_colour(int class_id);
 void annotate(cv::Mat& image, const std::vector<Detection>& detections_in_image,
               const std::vector<std::string>& class_names);
 
+// One box with `label` on a filled tag above it (inside it at the top edge), sized
+// like annotate()'s; annotate() draws each detection with it ("name 0.87"), the live
+// view with the track id ("person #3 0.87").
+void draw_labelled_box(cv::Mat& image, const BoxXYXY& box_in_image, const cv::Scalar& colour,
+                       const std::string& label);
+
 } // namespace tilescope::detect

@@ -45,6 +45,12 @@ public:
   // Detects in one frame (8-bit BGR). With SliceMode::kOff it is exactly
   // detector.detect({frame}).
   TiledResult detect(const cv::Mat& frame_bgr, const detect::DetectOptions& options);
+  // Runs a given plan (tiles inside the frame; e.g. plan() gated by plan_regions)
+  // instead of planning: detect(frame, options) is detect(frame, options,
+  // plan(frame.size())). The views it runs update the measured costs like any other
+  // frame. An empty plan (no tiles, no full frame) returns no detections without
+  // running the engine. Throws Error for a tile outside the frame.
+  TiledResult detect(const cv::Mat& frame_bgr, const detect::DetectOptions& options, const SlicePlan& plan);
   // The plan detect() would use for a frame of this size now (the adaptive
   // planner uses the measured costs so far).
   SlicePlan plan(cv::Size frame) const;

@@ -1,0 +1,217 @@
+// One camera frame through motion, gated tiles, detection, masks, tracking and events
+// (camera_pipeline.h).
+#include "camera_pipeline.h"
+
+#include "tilescope/core/error.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tilescope::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+int class_id_of(const std::vector<std::string>& names, const std::string& name) {
+  const auto it = std::find(names.begin(), names.end(), name);
+  return it == names.end() ? -1 : static_cast<int>(it - names.begin());
+}
+
+cv::Rect to_rect(const detect::BoxXYXY& b, double pad_fraction, int pad_px) {
+  const double px = pad_fraction * b.width() + pad_px, py = pad_fraction * b.height() + pad_px;
+  const int x1 = static_cast<int>(std::floor(b.x1 - px)), y1 = static_cast<int>(std::floor(b.y1 - py));
+  const int x2 = static_cast<int>(std::ceil(b.x2 + px)), y2 = static_cast<int>(std::ceil(b.y2 + py));
+  return {x1, y1, std::max(0, x2 - x1), std::max(0, y2 - y1)};
+}
+
+// ByteTrack's reference scales its 30-frame buffer by frame_rate / 30: the frame rate
+// the tracker sees is the processed one, the camera's limit (10 when unlimited: a guess
+// that keeps a lost track for ~1 s of a typical live rate).
+track::TrackerOptions tracker_options(const config::CameraConfig& camera, float lowest_threshold) {
+  track::TrackerOptions o;
+  o.frame_rate = camera.fps_limit > 0 ? camera.fps_limit : 10.0;
+  o.track_thresh = lowest_threshold;
+  o.low_thresh = 0.5f * lowest_threshold;
+  return o;
+}
+
+std::vector<float> class_thresholds(const config::CameraConfig& camera,
+                                    const std::vector<std::string>& names) {
+  std::vector<float> thresholds(names.size(), static_cast<float>(camera.score_threshold));
+  for (const auto& [name, threshold] : camera.class_thresholds) {
+    const int id = class_id_of(names, name);
+    if (id >= 0) thresholds[static_cast<std::size_t>(id)] = static_cast<float>(threshold);
+  }
+  return thresholds;
+}
+
+EventTrackerOptions event_options(std::int64_t camera_id, const config::CameraConfig& camera,
+                                  const std::vector<float>& thresholds) {
+  EventTrackerOptions o;
+  o.camera_id = camera_id;
+  o.camera_name = camera.name;
+  o.settings = camera.events;
+  o.class_thresholds = thresholds;
+  return o;
+}
+
+} // namespace
+
+tiling::SliceOptions to_slice_options(const config::TilingSettings& tiling) {
+  tiling::SliceOptions o;
+  tiling::parse_slice_mode(tiling.mode, o);
+  o.overlap = tiling.overlap;
+  o.min_object_px = tiling.min_object_px;
+  o.budget_ms = tiling.budget_ms;
+  o.full_frame = tiling.full_frame;
+  return o;
+}
+
+CameraPipeline::CameraPipeline(std::int64_t camera_id, config::CameraConfig camera, SharedDetector& detector,
+                               store::Store& store, const config::TilingSettings& tiling_defaults,
+                               std::function<void(const EventNotice&)> on_event, GatingOptions gating)
+    : camera_id_(camera_id), camera_(std::move(camera)), tiling_(camera_.tiling.value_or(tiling_defaults)),
+      detector_(detector), gating_(gating),
+      tiled_(detector.make_tiled(to_slice_options(tiling_), tiling::MergeOptions{})),
+      class_threshold_(class_thresholds(camera_, detector.class_names())),
+      events_(store, detector.class_names(), event_options(camera_id, camera_, class_threshold_),
+              std::move(on_event)) {
+  const std::vector<std::string>& names = detector.class_names();
+  std::vector<int> wanted;
+  for (const std::string& name : camera_.classes) {
+    const int id = class_id_of(names, name);
+    if (id < 0) throw Error("camera " + camera_.name + ": classes: the model has no class '" + name + "'");
+    wanted.push_back(id);
+  }
+  float lowest = 1.0f;
+  for (std::size_t id = 0; id < names.size(); ++id) {
+    const bool used = wanted.empty() || std::find(wanted.begin(), wanted.end(), int(id)) != wanted.end();
+    if (used) lowest = std::min(lowest, class_threshold_[id]);
+  }
+  lowest = std::clamp(lowest, 0.02f, 0.98f);
+  detect_options_.nms.classes = wanted;
+  detect_options_.nms.conf_threshold = 0.5f * lowest;
+  tracker_options_ = tracker_options(camera_, lowest);
+  tracker_ = track::ByteTracker(tracker_options_);
+}
+
+CameraPipeline::~CameraPipeline() { stop(); }
+
+void CameraPipeline::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  events_.stop();
+}
+
+float CameraPipeline::threshold_of(int class_id) const {
+  return class_id >= 0 && static_cast<std::size_t>(class_id) < class_threshold_.size()
+             ? class_threshold_[static_cast<std::size_t>(class_id)]
+             : static_cast<float>(camera_.score_threshold);
+}
+
+tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const track::MotionResult& motion,
+                                       cv::Size frame) const {
+  // Each region carries the size of what is in it, so a large object (found by the
+  // full-frame pass) does not pull in tiles; padding only widens where it must fit.
+  const auto longer_side = [](const detect::BoxXYXY& b) { return std::max(b.width(), b.height()); };
+  std::vector<tiling::Region> regions;
+  for (const detect::BoxXYXY& r : motion.regions)
+    regions.push_back({to_rect(r, 0.0, gating_.motion_padding_px), longer_side(r)});
+  for (const track::PredictedBox& p : tracker_.predicted_boxes())
+    regions.push_back(
+        {to_rect(p.box, gating_.predicted_padding, gating_.predicted_padding_px), longer_side(p.box)});
+  tiling::RegionPlanOptions options;
+  options.full_frame_finds_px =
+      tiling::full_frame_finds_px(frame, detector_.input_size(), tiled_->slice_options().reliable_input_px);
+  return tiling::plan_regions(frame, full, regions, options);
+}
+
+ProcessedFrame CameraPipeline::process(const cv::Mat& frame_bgr, std::int64_t seq, Clock::time_point arrived,
+                                       std::int64_t arrived_wall_ms) {
+  if (stopped_) throw Error("camera " + camera_.name + ": the pipeline is stopped");
+  if (frame_bgr.empty()) throw Error("camera " + camera_.name + ": empty frame " + std::to_string(seq));
+  const cv::Size size = frame_bgr.size();
+  if (zones_.frame_size() != size) {
+    // A new stream resolution (the camera was reconfigured): boxes of the old one mean
+    // nothing here, so tracks start over (their events close on this frame).
+    if (zones_.frame_size() != cv::Size()) {
+      tracker_ = track::ByteTracker(tracker_options_);
+      best_score_.clear();
+    }
+    zones_ = ZoneMap(camera_.zones, camera_.masks, size);
+  }
+
+  ProcessedFrame out;
+  const track::MotionResult motion = motion_.update(frame_bgr);
+  out.motion_regions = static_cast<int>(motion.regions.size());
+  const tiling::SlicePlan full = tiled_->plan(size);
+  out.full_plan_views = static_cast<int>(full.tiles.size()) + (full.full_frame ? 1 : 0);
+  const int sweep_every = std::max(1, tiling_.sweep_every);
+  const bool sweep =
+      !tiling_.motion_gating || processed_ % sweep_every == 0 || motion.initialised || motion.global_change;
+  processed_++;
+  const tiling::SlicePlan plan = sweep ? full : gate(full, motion, size);
+
+  const Clock::time_point asked = Clock::now();
+  Clock::time_point started;
+  tiling::TiledResult detected = detector_.use([&](detect::Detector&) {
+    started = Clock::now();
+    return tiled_->detect(frame_bgr, detect_options_, plan);
+  });
+  const Clock::time_point finished = Clock::now();
+  out.wait_ms = ms_between(asked, started);
+  out.inference_ms = ms_between(started, finished);
+  out.views = static_cast<int>(plan.tiles.size()) + (plan.full_frame ? 1 : 0);
+
+  std::vector<detect::Detection>& detections = detected.detections;
+  zones_.remove_masked(detections);
+  out.detections = static_cast<int>(detections.size());
+  const std::vector<track::Track> matched = tracker_.update(detections);
+
+  // Best score per held track (threshold rule above); tracks ByteTracker dropped go.
+  const std::vector<track::Track>& held = tracker_.tracks();
+  std::erase_if(best_score_, [&held](const auto& kv) {
+    return std::none_of(held.begin(), held.end(), [&kv](const track::Track& t) { return t.id == kv.first; });
+  });
+  for (const track::Track& t : matched) {
+    float& best = best_score_[t.id];
+    best = std::max(best, t.score);
+  }
+  events_.update(held, zones_, frame_bgr, arrived_wall_ms);
+
+  FrameResult& r = out.result;
+  r.camera_id = camera_id_;
+  r.camera_name = camera_.name;
+  r.seq = seq;
+  r.arrived_ms = arrived_wall_ms;
+  r.width = size.width;
+  r.height = size.height;
+  const std::vector<std::string>& names = detector_.class_names();
+  for (const track::Track& t : matched) {
+    if (best_score_[t.id] < threshold_of(t.class_id)) continue;
+    TrackedObject o;
+    o.track_id = t.id;
+    o.class_id = t.class_id;
+    o.label = t.class_id >= 0 && static_cast<std::size_t>(t.class_id) < names.size()
+                  ? names[static_cast<std::size_t>(t.class_id)]
+                  : "class" + std::to_string(t.class_id);
+    o.score = t.score;
+    o.box = t.detection.box;
+    r.objects.push_back(std::move(o));
+  }
+  std::sort(r.objects.begin(), r.objects.end(),
+            [](const TrackedObject& a, const TrackedObject& b) { return a.track_id < b.track_id; });
+  r.tiles = plan.tiles;
+  r.full_frame = plan.full_frame;
+  r.sweep = sweep;
+  const Clock::time_point done = Clock::now();
+  r.latency_ms = ms_between(arrived, done);
+  r.done_ms = arrived_wall_ms + static_cast<std::int64_t>(std::llround(r.latency_ms));
+  return out;
+}
+
+} // namespace tilescope::pipeline

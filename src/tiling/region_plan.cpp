@@ -1,0 +1,153 @@
+// Region gating of a slice plan (the rule is in region_plan.h).
+#include "tilescope/tiling/region_plan.h"
+
+#include "tilescope/core/error.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+namespace tilescope::tiling {
+namespace {
+
+bool holds(const TileRect& tile, const cv::Rect& region) {
+  return tile.x1 <= region.x && tile.y1 <= region.y && region.x + region.width <= tile.x2 &&
+         region.y + region.height <= tile.y2;
+}
+
+bool intersects(const TileRect& tile, const cv::Rect& region) {
+  return tile.x1 < region.x + region.width && region.x < tile.x2 && tile.y1 < region.y + region.height &&
+         region.y < tile.y2;
+}
+
+// Least distance from the region to a tile side that cuts the frame; a side on the
+// frame's edge cuts nothing, so an object there is whole whatever its distance.
+int margin(const TileRect& tile, const cv::Rect& region, cv::Size frame) {
+  constexpr int kUncut = std::numeric_limits<int>::max();
+  const int left = tile.x1 > 0 ? region.x - tile.x1 : kUncut;
+  const int top = tile.y1 > 0 ? region.y - tile.y1 : kUncut;
+  const int right = tile.x2 < frame.width ? tile.x2 - (region.x + region.width) : kUncut;
+  const int bottom = tile.y2 < frame.height ? tile.y2 - (region.y + region.height) : kUncut;
+  return std::min({left, top, right, bottom});
+}
+
+} // namespace
+
+SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::vector<Region>& regions,
+                       const RegionPlanOptions& options) {
+  if (options.padding_px < 0) {
+    throw Error("region plan: padding_px must be >= 0, got " + std::to_string(options.padding_px));
+  }
+  if (!(options.full_frame_finds_px >= 0)) {
+    throw Error("region plan: full_frame_finds_px must be >= 0, got " +
+                std::to_string(options.full_frame_finds_px));
+  }
+  const cv::Rect frame_rect(0, 0, frame.width, frame.height);
+  struct Clamped {
+    cv::Rect area;
+    double object_px;
+  };
+  std::vector<Clamped> clamped;
+  clamped.reserve(regions.size());
+  for (const Region& r : regions) {
+    if (!(r.object_px >= 0)) {
+      throw Error("region plan: object_px must be >= 0, got " + std::to_string(r.object_px));
+    }
+    const int p = options.padding_px;
+    const cv::Rect& a = r.area;
+    const cv::Rect padded = cv::Rect(a.x - p, a.y - p, a.width + 2 * p, a.height + 2 * p) & frame_rect;
+    if (a.width <= 0 || a.height <= 0 || padded.empty()) continue;
+    clamped.push_back({padded, r.object_px > 0 ? r.object_px : std::max(a.width, a.height)});
+  }
+
+  SlicePlan gated;
+  gated.min_object_px = full_plan.min_object_px;
+  gated.min_overlap_px = full_plan.min_overlap_px;
+  if (clamped.empty()) {
+    gated.reason = "regions: none, nothing to run";
+    return gated;
+  }
+  if (full_plan.tiles.empty()) {
+    gated.full_frame = true;
+    gated.reason = "regions: " + std::to_string(clamped.size()) + ", the plan is the full frame alone";
+    return gated;
+  }
+
+  // Step 2: objects the full frame finds on its own.
+  const bool full_finds_large = full_plan.full_frame && options.full_frame_finds_px > 0;
+  std::vector<Clamped> small;
+  for (const Clamped& c : clamped) {
+    if (full_finds_large && c.object_px >= options.full_frame_finds_px) {
+      gated.full_frame = true;
+    } else {
+      small.push_back(c);
+    }
+  }
+
+  const std::size_t n_tiles = full_plan.tiles.size();
+  std::vector<std::vector<std::size_t>> holders(small.size());
+  for (std::size_t r = 0; r < small.size(); ++r) {
+    for (std::size_t t = 0; t < n_tiles; ++t)
+      if (holds(full_plan.tiles[t], small[r].area)) holders[r].push_back(t);
+  }
+  // Most constrained first, then in the given order: regions no tile holds keep their
+  // tiles first, then a region that only one tile holds fixes that tile, before regions
+  // with a choice look for a kept one.
+  std::vector<std::size_t> order(small.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&holders](std::size_t a, std::size_t b) {
+    return holders[a].size() < holders[b].size();
+  });
+
+  std::vector<bool> keep(n_tiles, false);
+  for (const std::size_t r : order) {
+    const cv::Rect& region = small[r].area;
+    if (holders[r].empty()) {
+      for (std::size_t t = 0; t < n_tiles; ++t)
+        if (intersects(full_plan.tiles[t], region)) keep[t] = true;
+      gated.full_frame = gated.full_frame || full_plan.full_frame;
+      continue;
+    }
+    const auto best_of = [&](bool kept_only) -> std::ptrdiff_t {
+      std::ptrdiff_t best = -1;
+      int best_margin = std::numeric_limits<int>::min();
+      for (const std::size_t t : holders[r]) {
+        if (kept_only && !keep[t]) continue;
+        const int m = margin(full_plan.tiles[t], region, frame);
+        if (m > best_margin) { // strict: ties go to the earlier tile
+          best_margin = m;
+          best = static_cast<std::ptrdiff_t>(t);
+        }
+      }
+      return best;
+    };
+    std::ptrdiff_t chosen = options.reuse_kept_tiles ? best_of(true) : -1;
+    if (chosen < 0) chosen = best_of(false);
+    keep[static_cast<std::size_t>(chosen)] = true;
+  }
+
+  for (std::size_t t = 0; t < n_tiles; ++t)
+    if (keep[t]) gated.tiles.push_back(full_plan.tiles[t]);
+  gated.reason = "regions: " + std::to_string(gated.tiles.size()) + " of " + std::to_string(n_tiles) +
+                 " tiles for " + std::to_string(clamped.size()) + " regions" +
+                 (gated.full_frame ? ", and the full frame for large ones" : "");
+  return gated;
+}
+
+SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::vector<cv::Rect>& regions,
+                       const RegionPlanOptions& options) {
+  std::vector<Region> typed;
+  typed.reserve(regions.size());
+  for (const cv::Rect& r : regions)
+    typed.push_back({r, 0});
+  return plan_regions(frame, full_plan, typed, options);
+}
+
+double full_frame_finds_px(cv::Size frame, cv::Size model_input, int reliable_input_px) {
+  if (model_input.width <= 0 || model_input.height <= 0) return 0;
+  const double reliable = reliable_input_px > 0 ? reliable_input_px : kDefaultReliableInputPx;
+  return reliable * std::max(static_cast<double>(frame.width) / model_input.width,
+                             static_cast<double>(frame.height) / model_input.height);
+}
+
+} // namespace tilescope::tiling
