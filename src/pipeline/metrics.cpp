@@ -2,6 +2,7 @@
 #include "metrics.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -49,13 +50,14 @@ std::string format_metric_value(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
   char text[32];
-  // Whole numbers (counters, bytes) exactly as integers; the rest with enough digits.
+  // Whole numbers (counters, bytes) exactly as integers; the rest as the shortest text
+  // that reads back to the same double.
   if (value == std::floor(value) && std::fabs(value) < 1e15) {
     std::snprintf(text, sizeof text, "%.0f", value);
-  } else {
-    std::snprintf(text, sizeof text, "%.6g", value);
+    return text;
   }
-  return text;
+  const auto [end, error] = std::to_chars(text, text + sizeof text, value);
+  return std::string(text, error == std::errc() ? end : text);
 }
 
 namespace {

@@ -47,10 +47,10 @@ struct TrackedObject {
 struct FrameResult {
   std::int64_t camera_id = 0;
   std::string camera_name;
-  std::int64_t seq = 0;          // the source's frame number
-  std::int64_t arrived_ms = 0;   // wall clock when the frame was decoded
-  std::int64_t done_ms = 0;      // wall clock when its detections were ready
-  double latency_ms = 0;         // arrival -> detections (steady clock)
+  std::int64_t seq = 0;        // the source's frame number
+  std::int64_t arrived_ms = 0; // wall clock when the frame was decoded
+  std::int64_t done_ms = 0;    // wall clock when its detections were ready
+  double latency_ms = 0;       // arrival -> detections (steady clock)
   int width = 0, height = 0;
   std::vector<TrackedObject> objects;  // confirmed tracks matched in this frame
   std::vector<tiling::TileRect> tiles; // tiles that ran (frame pixels)
@@ -75,11 +75,11 @@ public:
 
 struct CameraInfo {
   std::int64_t id = 0;
-  config::CameraConfig config; // with password: redact before showing
-  video::SourceStatus source;  // connecting / live / retrying ...
-  bool running = false;        // a worker runs (enabled)
-  double processed_fps = 0;    // recent average
-  double tiles_per_frame = 0;  // recent average of views (tiles + full frame) per frame
+  config::CameraConfig config;                   // with password: redact before showing
+  video::SourceStatus source;                    // connecting / live / retrying ...
+  bool running = false;                          // a worker runs (enabled)
+  double processed_fps = 0;                      // recent average
+  double tiles_per_frame = 0;                    // recent average of views (tiles + full frame) per frame
   double latency_p50_ms = 0, latency_p95_ms = 0; // arrival -> detections, recent frames
   std::int64_t frames_processed = 0;
   std::int64_t frames_skipped = 0; // decoded but not processed (fps limit, busy)
@@ -87,7 +87,7 @@ struct CameraInfo {
 };
 
 struct DetectRequest {
-  cv::Mat image; // BGR
+  cv::Mat image;              // BGR
   tiling::SliceOptions slice; // mode kOff: the whole image once
   tiling::MergeOptions merge;
   float confidence = 0.25f;
@@ -103,12 +103,13 @@ struct DetectResponse {
 };
 
 struct JobRequest {
-  std::string input_path;        // a video (or image) file
-  bool delete_input = false;     // an upload: removed when the job ends
+  std::string input_path;    // a video (or image) file
+  bool delete_input = false; // an upload: removed when the job ends
   tiling::SliceOptions slice;
   tiling::MergeOptions merge;
   float confidence = 0.25f;
   std::vector<std::string> classes;
+  std::int64_t max_frames = 0; // stop after this many frames (0: the whole video)
 };
 
 enum class JobState { kQueued, kRunning, kDone, kFailed, kCancelled };
@@ -159,8 +160,9 @@ public:
   // `timeout` for a frame newer than `after_seq`; nullptr on timeout or unknown camera.
   // `seq` receives the frame's number.
   std::shared_ptr<const std::vector<unsigned char>> wait_jpeg(std::int64_t camera_id, std::int64_t after_seq,
-                                                             bool annotated, std::chrono::milliseconds timeout,
-                                                             std::int64_t& seq);
+                                                              bool annotated,
+                                                              std::chrono::milliseconds timeout,
+                                                              std::int64_t& seq);
   // The newest raw frame (for the zone editor); empty when none yet.
   cv::Mat latest_frame(std::int64_t camera_id) const;
   // Listeners get every processed frame and every event change until removed.
@@ -174,7 +176,12 @@ public:
   std::string submit_job(const JobRequest& request); // throws Error for an unreadable input
   std::optional<JobStatus> job(const std::string& id) const;
   std::vector<JobStatus> jobs() const; // newest first
+  // Cancels a queued or running job (it ends as kCancelled; its files stay until
+  // removed). false: no such job, or it has already ended.
   bool cancel_job(const std::string& id);
+  // Removes a job and its files; a queued or running job is cancelled first (its files
+  // go when it stops). false: no such job.
+  bool remove_job(const std::string& id);
 
   // Prometheus text exposition (format 0.0.4): per camera input/processed fps, dropped
   // frames, tiles per frame, inference latency histogram, reconnects; process memory,
