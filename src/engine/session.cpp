@@ -84,8 +84,9 @@ struct Session::Impl {
     }
     passes::eliminate_dead_nodes(plan.graph);
     passes::infer_shapes(plan.graph);
-    plan.executable = options.backend == Backend::kReference ? compile_reference(plan.graph)
-                                                             : compile_onednn(plan.graph, options.threads);
+    plan.executable = options.backend == Backend::kReference
+                          ? compile_reference(plan.graph, options.capture_values)
+                          : compile_onednn(plan.graph, options.threads, options.capture_values);
     auto [pos, inserted] = plans.emplace(shapes, std::move(plan));
     last = &pos->second;
     return pos->second;
@@ -185,6 +186,10 @@ MemoryReport Session::memory_report() const {
 const Graph& Session::compiled_graph() const {
   if (!impl_->last) throw Error("the model has not been compiled for any input shape yet");
   return impl_->last->graph;
+}
+
+std::map<std::string, Tensor> Session::take_captured() {
+  return impl_->last ? impl_->last->executable->take_captured() : std::map<std::string, Tensor>{};
 }
 
 } // namespace tilescope::engine

@@ -5,8 +5,10 @@
 #include "tilescope/engine/graph.h"
 #include "tilescope/engine/session.h"
 
+#include <map>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace tilescope::engine {
@@ -18,10 +20,14 @@ public:
   // in graph.outputs order.
   virtual std::vector<Tensor> run(std::span<const Tensor* const> inputs) = 0;
   virtual MemoryReport memory() const = 0;
+  // Compiled with capture on (SessionOptions::capture_values): the node outputs
+  // the last run() materialised, by value name; empty otherwise.
+  virtual std::map<std::string, Tensor> take_captured() { return {}; }
 };
 
 // `graph` has static input shapes, inferred value types and folded constants.
-std::unique_ptr<Executable> compile_reference(const Graph& graph);
-std::unique_ptr<Executable> compile_onednn(const Graph& graph, int threads);
+// `capture`: keep a copy of node outputs at each run (take_captured).
+std::unique_ptr<Executable> compile_reference(const Graph& graph, bool capture = false);
+std::unique_ptr<Executable> compile_onednn(const Graph& graph, int threads, bool capture = false);
 
 } // namespace tilescope::engine

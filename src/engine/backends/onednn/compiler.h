@@ -151,6 +151,7 @@ public:
   std::vector<Buffer>& buffers() { return buffers_; }
   std::vector<Step>& steps() { return steps_; }
   const MemRef& stored(const std::string& value) const; // throws if undefined
+  bool is_defined(const std::string& value) const { return find_state(value) != nullptr; }
   std::size_t scratchpad_bytes() const { return scratchpad_bytes_; }
 
 private:

@@ -6,6 +6,7 @@
 #include "backends/onednn/onednn_executable.h"
 
 #include "backends/onednn/batch_split.h"
+#include "backends/onednn/debug_hooks.h"
 #include "backends/onednn/kernel_registry.h"
 #include "backends/onednn/profiler.h"
 #include "passes/passes.h"
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <exception>
+#include <map>
 #include <omp.h>
 
 namespace tilescope::engine {
@@ -40,6 +42,11 @@ public:
   OnednnExecutable(const Graph& graph, dnnl::engine engine, Compiler& compiler, int threads);
   std::vector<Tensor> run(std::span<const Tensor* const> inputs) override;
   MemoryReport memory() const override { return report_; }
+  std::map<std::string, Tensor> take_captured() override;
+  // The copies capture steps write (debug_hooks.h), by value name.
+  void set_captures(std::vector<std::pair<std::string, const Tensor*>> captures) {
+    captures_ = std::move(captures);
+  }
   const std::vector<Step>& steps() const { return steps_; }
   // Runs on caller-owned memory: input_data[i] / output_data[i] hold the
   // compiled types of graph input / output i. `input_tensors` are the same
@@ -84,6 +91,7 @@ private:
   std::vector<GraphOutput> outputs_;
   MemoryReport report_;
   Profiler profiler_;
+  std::vector<std::pair<std::string, const Tensor*>> captures_;
 };
 
 std::vector<std::string> step_field(const std::vector<Step>& steps, std::string Step::*field) {
@@ -158,6 +166,13 @@ OnednnExecutable::OnednnExecutable(const Graph& graph, dnnl::engine engine, Comp
     }
     outputs_.push_back(std::move(out));
   }
+}
+
+std::map<std::string, Tensor> OnednnExecutable::take_captured() {
+  std::map<std::string, Tensor> out;
+  for (const auto& [value, copy] : captures_)
+    out.emplace(value, copy->clone());
+  return out;
 }
 
 std::byte* OnednnExecutable::address(const MemRef& ref) {
@@ -368,24 +383,35 @@ private:
   std::vector<ValueType> output_types_;
 };
 
-std::unique_ptr<OnednnExecutable> compile_graph(const Graph& graph, int threads, bool inputs_as_tensors) {
+std::unique_ptr<OnednnExecutable> compile_graph(const Graph& graph, int threads, bool inputs_as_tensors,
+                                                const DebugHooks& hooks) {
   OmpThreads omp_threads(threads);
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   Compiler compiler(graph, engine, inputs_as_tensors);
   plan_concat_slots(compiler);
   const KernelRegistry& registry = KernelRegistry::instance();
+  std::vector<std::pair<std::string, const Tensor*>> captures;
+  bool fault_found = false;
   for (const Node& node : graph.nodes) {
     compiler.begin_node(node);
     try {
       const BuildFn build = registry.find(node.domain, node.op_type);
       if (build == nullptr || !build(compiler, node)) build_fallback(compiler, node);
+      add_debug_steps(compiler, node, hooks, captures);
     } catch (const dnnl::error& e) {
       throw Error(node.describe() + ": oneDNN: " + e.what());
     }
+    fault_found = fault_found || hooks.fault_matches(node);
     compiler.finish_node(node);
   }
+  if (!hooks.fault_node.empty() && !fault_found) {
+    throw Error("TILESCOPE_FAULT_NODE=" + hooks.fault_node +
+                ": the compiled graph has no node of that name (nor one fused into another)");
+  }
   compiler.finish_graph();
-  return std::make_unique<OnednnExecutable>(graph, std::move(engine), compiler, threads);
+  auto exe = std::make_unique<OnednnExecutable>(graph, std::move(engine), compiler, threads);
+  exe->set_captures(std::move(captures));
+  return exe;
 }
 
 } // namespace
@@ -398,20 +424,23 @@ std::vector<std::string> step_labels(const Executable& exe) {
 
 } // namespace onednn
 
-std::unique_ptr<Executable> compile_onednn(const Graph& graph, int threads) {
+std::unique_ptr<Executable> compile_onednn(const Graph& graph, int threads, bool capture) {
   using namespace onednn;
+  const DebugHooks hooks = DebugHooks::from_environment(capture);
   bool f32_inputs = true;
   for (const ValueInfo& input : graph.inputs)
     f32_inputs = f32_inputs && graph.type_of(input.name).dtype == DType::kFloat32;
-  if (std::optional<PerSampleGraph> sample = f32_inputs ? per_sample_graph(graph) : std::nullopt) {
+  // Captured values are whole-batch tensors: no sample-by-sample split then.
+  if (std::optional<PerSampleGraph> sample =
+          f32_inputs && !capture ? per_sample_graph(graph) : std::nullopt) {
     const int team = threads > 0 ? threads : omp_get_num_procs();
     const bool by_lanes = team > 1 && sample->batch % team == 0;
     std::vector<std::unique_ptr<OnednnExecutable>> lanes;
     for (int lane = 0; lane < (by_lanes ? team : 1); ++lane)
-      lanes.push_back(compile_graph(sample->graph, by_lanes ? 1 : threads, false));
+      lanes.push_back(compile_graph(sample->graph, by_lanes ? 1 : threads, false, hooks));
     return std::make_unique<BatchLoopExecutable>(graph, sample->batch, std::move(lanes));
   }
-  return compile_graph(graph, threads, true);
+  return compile_graph(graph, threads, true, hooks);
 }
 
 } // namespace tilescope::engine

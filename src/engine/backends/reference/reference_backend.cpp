@@ -1,18 +1,20 @@
 // The reference executor: runs each node's reference kernel in order, keeping
-// values in a name -> Tensor map and freeing each one after its last reader.
+// values in a name -> Tensor map and freeing each one after its last reader
+// (or keeping every one for take_captured() when compiled with capture on).
 // Slow by design; it exists to be obviously right.
 #include "backends/executable.h"
 #include "backends/reference/op_registry.h"
 
 #include <map>
 #include <set>
+#include <utility>
 
 namespace tilescope::engine {
 namespace {
 
 class ReferenceExecutable final : public Executable {
 public:
-  explicit ReferenceExecutable(const Graph& graph) : graph_(graph.clone()) {
+  ReferenceExecutable(const Graph& graph, bool capture) : graph_(graph.clone()), capture_(capture) {
     for (const Node& node : graph_.nodes) {
       const reference::OpDef* def = reference::OpRegistry::instance().find(node.domain, node.op_type);
       if (def == nullptr)
@@ -69,7 +71,8 @@ public:
       }
       for (const std::string& name : node.inputs) {
         auto lu = last_use_.find(name);
-        if (lu != last_use_.end() && lu->second == i && !graph_.is_graph_output(name) && values.count(name)) {
+        if (lu != last_use_.end() && lu->second == i && !graph_.is_graph_output(name) && values.count(name) &&
+            !capture_) {
           bound.erase(name);
           values.erase(name);
         }
@@ -86,8 +89,11 @@ public:
         outputs.push_back(b->second->clone());
       }
     }
+    if (capture_) captured_ = std::move(values);
     return outputs;
   }
+
+  std::map<std::string, Tensor> take_captured() override { return std::exchange(captured_, {}); }
 
   MemoryReport memory() const override {
     MemoryReport r;
@@ -100,12 +106,14 @@ private:
   std::vector<const reference::OpDef*> defs_;
   std::map<std::string, std::size_t> last_use_;
   std::size_t weight_bytes_ = 0;
+  bool capture_ = false;
+  std::map<std::string, Tensor> captured_;
 };
 
 } // namespace
 
-std::unique_ptr<Executable> compile_reference(const Graph& graph) {
-  return std::make_unique<ReferenceExecutable>(graph);
+std::unique_ptr<Executable> compile_reference(const Graph& graph, bool capture) {
+  return std::make_unique<ReferenceExecutable>(graph, capture);
 }
 
 } // namespace tilescope::engine

@@ -30,6 +30,12 @@ struct SessionOptions {
   // Fixed shapes for inputs with dynamic dims, e.g. {"images", {1,3,384,640}}.
   std::map<std::string, Shape> input_shapes;
   bool fuse = true; // Conv+BN / activation / residual fusion passes
+  // Verification (tilescope verify): each run keeps a copy of the node outputs
+  // the backend materialises, for take_captured(). Costs a copy of every
+  // activation per run; the onednn backend captures float32 values only, and
+  // values that exist only inside one of its steps (a Conv's output before the
+  // activation fused into it) have no copy.
+  bool capture_values = false;
 };
 
 struct MemoryReport {
@@ -67,6 +73,9 @@ public:
   MemoryReport memory_report() const;
   // The graph after specialisation and passes, for the most recent plan.
   const Graph& compiled_graph() const;
+  // With SessionOptions::capture_values: the node outputs of the most recent
+  // run, by value name (moved out; empty until the next run). Empty otherwise.
+  std::map<std::string, Tensor> take_captured();
 
 private:
   struct Impl;

@@ -1,0 +1,41 @@
+// The two sides of a verification: a backend and the precision it runs in,
+// written "reference", "onednn" (= "onednn:fp32"), "onednn:bf16", "onednn:int8".
+//
+// Low precision is the second part of issue #7: bf16 and int8 parse (so budgets,
+// reports and the command line already speak of them) but do not run yet;
+// session_options_for() says so.
+#pragma once
+
+#include "tilescope/engine/session.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tilescope::verify {
+
+enum class Precision { kFp32, kBf16, kInt8 };
+
+std::string_view precision_name(Precision precision); // "fp32" | "bf16" | "int8"
+std::optional<Precision> parse_precision(std::string_view name);
+
+struct BackendSpec {
+  engine::Backend backend = engine::Backend::kOnednn;
+  Precision precision = Precision::kFp32;
+
+  std::string str() const; // "reference", "onednn:fp32"
+  friend bool operator==(const BackendSpec&, const BackendSpec&) = default;
+};
+
+// Parses "backend[:precision]". Throws Error naming the text and the accepted
+// forms for an unknown backend or precision, and for a precision the backend
+// does not have (the reference backend is fp32 only: it is the specification).
+BackendSpec parse_backend_spec(std::string_view text);
+
+// Session options that run `spec` with `threads` (0: all cores). The reference
+// runs unfused, so that every node of the model has an output to compare;
+// onednn runs as production does (fused). Throws Error for precisions that do
+// not run yet (bf16, int8).
+engine::SessionOptions session_options_for(const BackendSpec& spec, int threads);
+
+} // namespace tilescope::verify
