@@ -12,5 +12,7 @@ void add_bench_commands(CLI::App& app); // bench model
 void add_detect_command(CLI::App& app); // detect
 void add_eval_commands(CLI::App& app);  // eval
 void add_tiles_command(CLI::App& app);  // tiles
+void add_serve_command(CLI::App& app);  // serve
+void add_verify_command(CLI::App& app); // verify
 
 } // namespace tilescope::cli

@@ -1,6 +1,7 @@
 // Where the default model (NanoDet-m, COCO) lives: $TILESCOPE_MODEL if set,
 // else <cache>/models/nanodet/nanodet.json with <cache> = $TILESCOPE_CACHE or
-// the build's source tree .cache (filled by scripts/setup).
+// the build's source tree .cache (filled by scripts/setup). The rule itself is
+// tilescope/pipeline/default_model.h.
 #pragma once
 
 #include <string>

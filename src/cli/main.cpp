@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   tilescope::cli::add_detect_command(app);
   tilescope::cli::add_eval_commands(app);
   tilescope::cli::add_tiles_command(app);
+  tilescope::cli::add_serve_command(app);
+  tilescope::cli::add_verify_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::RuntimeError& e) {

@@ -118,15 +118,27 @@ tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const trac
   // Each region carries the size of what is in it, so a large object (found by the
   // full-frame pass) does not pull in tiles; padding only widens where it must fit.
   const auto longer_side = [](const detect::BoxXYXY& b) { return std::max(b.width(), b.height()); };
-  std::vector<tiling::Region> regions;
-  for (const detect::BoxXYXY& r : motion.regions)
-    regions.push_back({to_rect(r, 0.0, gating_.motion_padding_px), longer_side(r)});
-  for (const track::PredictedBox& p : tracker_.predicted_boxes())
-    regions.push_back(
-        {to_rect(p.box, gating_.predicted_padding, gating_.predicted_padding_px), longer_side(p.box)});
   tiling::RegionPlanOptions options;
   options.full_frame_finds_px =
       tiling::full_frame_finds_px(frame, detector_.input_size(), tiled_->slice_options().reliable_input_px);
+  std::vector<tiling::Region> regions;
+  std::vector<cv::Rect> large_tracks; // predicted boxes the full-frame pass finds on its own
+  for (const track::PredictedBox& p : tracker_.predicted_boxes()) {
+    const cv::Rect rect = to_rect(p.box, gating_.predicted_padding, gating_.predicted_padding_px);
+    regions.push_back({rect, longer_side(p.box)});
+    if (options.full_frame_finds_px > 0 && longer_side(p.box) >= options.full_frame_finds_px)
+      large_tracks.push_back(rect);
+  }
+  // A walking person moves in pieces (legs, arms): small motion blobs inside the box of
+  // a large tracked object are that object, which the full-frame pass already follows;
+  // they would each pull in a tile. A blob at least half inside such a box is dropped.
+  for (const detect::BoxXYXY& r : motion.regions) {
+    const cv::Rect rect = to_rect(r, 0.0, gating_.motion_padding_px);
+    const bool inside_large_track =
+        std::any_of(large_tracks.begin(), large_tracks.end(),
+                    [&](const cv::Rect& t) { return 2 * (rect & t).area() >= rect.area(); });
+    if (!inside_large_track) regions.push_back({rect, longer_side(r)});
+  }
   return tiling::plan_regions(frame, full, regions, options);
 }
 
