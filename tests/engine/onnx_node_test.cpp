@@ -16,6 +16,7 @@
 #include "onnx/onnx.pb.h"
 #include "tilescope/engine/onnx_import.h"
 #include "tilescope/engine/session.h"
+#include "tilescope/verify/onnx_node_suite.h"
 
 #include <algorithm>
 #include <cmath>
@@ -32,6 +33,7 @@ namespace tilescope::engine {
 namespace {
 
 namespace fs = std::filesystem;
+using verify::ExpectedFailure;
 
 // The node-test folders; TILESCOPE_ONNX_NODE_DIR points the runner at another
 // copy (e.g. a newer onnx release's backend/test/data/node).
@@ -47,15 +49,6 @@ const fs::path& node_test_dir() {
 const fs::path kExpectedFailures =
     fs::path(TILESCOPE_SOURCE_DIR) / "tests/engine/onnx_node_expected_failures.txt";
 
-// Tolerances of ONNX's own runner: onnx/backend/test/loader/__init__.py (onnx
-// 1.12, Debian python3-onnx) sets rtol = 1e-3, atol = 1e-7 for every node test,
-// and runner/__init__.py:assert_similar_outputs passes them to
-// numpy.testing.assert_allclose: |actual - expected| <= atol + rtol * |expected|,
-// NaN equal to NaN, infinities equal only to themselves. Integer and bool
-// outputs compare exactly.
-constexpr double kRtol = 1e-3;
-constexpr double kAtol = 1e-7;
-
 struct NodeCase {
   std::string folder; // "test_conv_with_strides_padding"
   Backend backend;
@@ -65,28 +58,6 @@ struct NodeCase {
 };
 
 void PrintTo(const NodeCase& c, std::ostream* os) { *os << c.name(); }
-
-// One line of onnx_node_expected_failures.txt. Empty `freeze`: skip the case.
-// Otherwise run it with these graph inputs turned into initializers holding
-// the data set's values: the engine needs shape-like inputs (Reshape's shape,
-// Resize's scales, ...) at load time, and the node tests feed them at run time.
-struct ExpectedFailure {
-  std::string pattern;
-  std::regex regex;
-  std::set<std::string> freeze;
-  std::string reason;
-};
-
-std::vector<std::byte> read_bytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string() + ": cannot open");
-  std::ostringstream s;
-  s << in.rdbuf();
-  const std::string text = s.str();
-  std::vector<std::byte> bytes(text.size());
-  std::memcpy(bytes.data(), text.data(), text.size());
-  return bytes;
-}
 
 // The op types and input names of a model file, read straight from the
 // protobuf so that models the importer refuses (a float16 input, an old opset)
@@ -156,52 +127,10 @@ const std::vector<NodeCase>& all_cases() {
   return cases;
 }
 
-// Parses the expected-failures file; malformed lines are returned in `errors`.
+// The file's format and parser are the verify module's (tilescope verify --onnx-node-tests).
 std::vector<ExpectedFailure> read_expected_failures(std::vector<std::string>* errors) {
-  std::vector<ExpectedFailure> out;
-  std::ifstream in(kExpectedFailures);
-  if (!in) {
-    if (errors) errors->push_back(kExpectedFailures.string() + ": cannot open");
-    return out;
-  }
-  std::string line;
-  for (int line_no = 1; std::getline(in, line); ++line_no) {
-    if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> fields;
-    for (std::size_t start = 0;;) {
-      const auto tab = line.find('\t', start);
-      fields.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-      if (tab == std::string::npos) break;
-      start = tab + 1;
-    }
-    const std::string where = kExpectedFailures.filename().string() + ":" + std::to_string(line_no);
-    const std::string kFreeze = "freeze=";
-    const bool skip_line = fields.size() == 2;
-    const bool freeze_line =
-        fields.size() == 3 && fields[1].starts_with(kFreeze) && fields[1].size() > kFreeze.size();
-    if ((!skip_line && !freeze_line) || fields[0].empty() || fields.back().empty()) {
-      if (errors)
-        errors->push_back(where +
-                          ": expected '<regex> TAB <reason>' or '<regex> TAB freeze=a,b TAB <reason>'");
-      continue;
-    }
-    ExpectedFailure e;
-    e.pattern = fields[0];
-    e.reason = fields.back();
-    if (freeze_line) {
-      std::istringstream names(fields[1].substr(kFreeze.size()));
-      for (std::string name; std::getline(names, name, ',');)
-        e.freeze.insert(name);
-    }
-    try {
-      e.regex = std::regex(e.pattern);
-    } catch (const std::regex_error& err) {
-      if (errors) errors->push_back(where + ": bad regex: " + err.what());
-      continue;
-    }
-    out.push_back(std::move(e));
-  }
-  return out;
+  std::vector<std::string> ignored; // expected_failures() runs with the malformed lines dropped
+  return verify::read_expected_failures(kExpectedFailures, errors != nullptr ? errors : &ignored);
 }
 
 const std::vector<ExpectedFailure>& expected_failures() {
@@ -216,54 +145,11 @@ const ExpectedFailure* expected_failure_for(const std::string& case_name) {
   return nullptr;
 }
 
-// Tensor files input_0.pb, input_1.pb, ... (or output_*) of one data set, in
-// index order.
+// Tolerances of ONNX's own runner (onnx 1.12's loader: rtol 1e-3, atol 1e-7 for every node
+// test, numpy.testing.assert_allclose semantics; integers and bools exactly):
+// verify::compare_allclose with its defaults.
 std::vector<Tensor> read_tensors(const fs::path& dir, const std::string& prefix) {
-  std::vector<Tensor> tensors;
-  for (int i = 0;; ++i) {
-    const fs::path path = dir / (prefix + "_" + std::to_string(i) + ".pb");
-    if (!fs::exists(path)) break;
-    tensors.push_back(parse_onnx_tensor(read_bytes(path), path.string()));
-  }
-  return tensors;
-}
-
-// Compares like numpy.testing.assert_allclose (floats) or exactly (the rest);
-// returns an empty string on success, else a report of the worst elements.
-std::string compare(const Tensor& got, const Tensor& want) {
-  if (got.dtype() != want.dtype()) {
-    return "dtype " + std::string(dtype_name(got.dtype())) + ", expected " +
-           std::string(dtype_name(want.dtype()));
-  }
-  if (got.shape() != want.shape())
-    return "shape " + shape_str(got.shape()) + ", expected " + shape_str(want.shape());
-  const bool is_float = want.dtype() == DType::kFloat32 || want.dtype() == DType::kFloat64;
-  std::ostringstream report;
-  report.precision(9);
-  std::int64_t bad = 0;
-  double worst_abs = 0;
-  for (std::int64_t i = 0; i < want.size(); ++i) {
-    const double g = got.get_as_double(i);
-    const double w = want.get_as_double(i);
-    bool ok;
-    if (!is_float) {
-      ok = got.get_as_int(i) == want.get_as_int(i);
-    } else if (std::isnan(w) || std::isnan(g)) {
-      ok = std::isnan(w) && std::isnan(g);
-    } else if (std::isinf(w) || std::isinf(g)) {
-      ok = g == w;
-    } else {
-      ok = std::abs(g - w) <= kAtol + kRtol * std::abs(w);
-      worst_abs = std::max(worst_abs, std::abs(g - w));
-    }
-    if (!ok && bad++ < 8) report << "\n    [" << i << "] got " << g << ", expected " << w;
-  }
-  if (bad == 0) return {};
-  std::ostringstream head;
-  head.precision(9);
-  head << bad << " of " << want.size() << " elements differ";
-  if (is_float) head << " (rtol " << kRtol << ", atol " << kAtol << "; max abs error " << worst_abs << ")";
-  return head.str() + report.str();
+  return verify::read_data_set(dir, prefix);
 }
 
 class OnnxNodeTest : public ::testing::TestWithParam<NodeCase> {};
@@ -304,7 +190,7 @@ TEST_P(OnnxNodeTest, Run) {
       const std::vector<Tensor> outputs = session.run(feeds);
       ASSERT_EQ(outputs.size(), expected.size()) << "outputs vs output files";
       for (std::size_t i = 0; i < outputs.size(); ++i) {
-        const std::string diff = compare(outputs[i], expected[i]);
+        const std::string diff = verify::compare_allclose(outputs[i], expected[i]);
         EXPECT_TRUE(diff.empty()) << "output " << i << " ('" << session.outputs()[i].name << "'): " << diff;
       }
     } catch (const std::exception& e) {
