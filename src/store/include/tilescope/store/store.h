@@ -46,15 +46,15 @@ struct EventRecord {
   std::string camera_name;
   std::string label; // class name
   int class_id = 0;
-  double score = 0;           // best score so far
+  double score = 0; // best score so far
   std::int64_t start_ms = 0;
   std::optional<std::int64_t> end_ms; // unset while open
   std::int64_t updated_ms = 0;
-  Box box;                         // at the best score
+  Box box; // at the best score
   int frame_width = 0, frame_height = 0;
-  std::vector<std::string> zones;  // zones entered, in order of entry
+  std::vector<std::string> zones; // zones entered, in order of entry
   std::int64_t track_id = 0;
-  std::string snapshot;            // file name under snapshot_dir(); "" when none
+  std::string snapshot; // file name under snapshot_dir(); "" when none
 };
 
 struct EventFilter {
