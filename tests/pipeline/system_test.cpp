@@ -304,7 +304,8 @@ TEST_F(SystemTest, RetentionRemovesJobsOlderThanADay) {
 
   // Retention runs when the system starts.
   auto system = System::start(base_config());
-  EXPECT_TRUE(wait_until([&] { return !system->job(old_id).has_value(); }, 60s));
+  // The retention thread drops the job from the list, then deletes its folder: wait for both.
+  EXPECT_TRUE(wait_until([&] { return !system->job(old_id).has_value() && !fs::exists(old_folder); }, 60s));
   EXPECT_FALSE(fs::exists(old_folder));
   EXPECT_TRUE(system->job(new_id).has_value());
 }
