@@ -175,7 +175,7 @@ def run_one(args, n, work):
                 continue
             stats = per_camera.setdefault(message["camera"], {"frames": 0, "latency": [], "tiles": []})
             stats["frames"] += 1
-            stats["latency"].append(received_ms - message["arrived_ms"])
+            stats["latency"].append(received_ms - message["ts_ms"])  # ts_ms: when the frame was decoded
             stats["tiles"].append(len(message.get("tiles", [])) + (1 if message.get("full_frame") else 0))
         metrics = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
     finally:
