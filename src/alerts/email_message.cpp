@@ -79,21 +79,6 @@ std::string base64_encode(std::string_view bytes, bool wrap_76) {
   return out;
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    case '\'': out += "&#39;"; break;
-    default: out += c;
-    }
-  }
-  return out;
-}
-
 EmailMessage compose_alert_email(const EmailSinkOptions& options, const json& payload, std::string jpeg,
                                  std::int64_t date_ms) {
   const json& event = payload.value("event", json::object());

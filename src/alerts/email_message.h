@@ -14,6 +14,7 @@
 #pragma once
 
 #include "tilescope/alerts/alerts_config.h"
+#include "tilescope/core/html_escape.h"
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -42,6 +43,6 @@ EmailMessage compose_alert_email(const EmailSinkOptions& options, const nlohmann
 std::string to_mime(const EmailMessage& message, const std::string& boundary_seed);
 
 std::string base64_encode(std::string_view bytes, bool wrap_76);
-std::string html_escape(std::string_view text);
+using tilescope::html_escape; // tilescope/core/html_escape.h
 
 } // namespace tilescope::alerts

@@ -85,22 +85,6 @@ pre { background: #f6f6f6; padding: .8em; overflow-x: auto; font-size: 13px; }
 
 } // namespace
 
-std::string html_escape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    case '\'': out += "&#39;"; break;
-    default: out += c;
-    }
-  }
-  return out;
-}
-
 PlotSpec precision_recall_plot(const CocoEvaluation& ev, const std::string& title) {
   PlotSpec spec = pr_axes(title);
   const CocoSummary& s = ev.summary();

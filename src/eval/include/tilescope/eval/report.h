@@ -11,6 +11,7 @@
 // thread-safe for the same folder.
 #pragma once
 
+#include "tilescope/core/html_escape.h"
 #include "tilescope/eval/coco.h"
 
 #include <filesystem>
@@ -75,8 +76,8 @@ struct ReportOptions {
   std::vector<ReportSection> extra_sections;              // after the COCO sections
 };
 
-// Escapes &, <, >, " and ' for HTML text and attribute values.
-std::string html_escape(const std::string& text);
+// Escapes &, <, >, " and ' for HTML text and attribute values (tilescope/core/html_escape.h).
+using tilescope::html_escape;
 
 // The COCO sections of a report: summary table (the 12 numbers and pycocotools'
 // text), precision-recall charts (written to dir/<file_prefix>pr.png and
