@@ -5,6 +5,7 @@ import {api, ApiError, set_token} from './api.js';
 import {h, mount} from './dom.js';
 import {icon} from './icons.js';
 import {live} from './live.js';
+import * as alerts_page from './pages/alerts.js';
 import * as camera_page from './pages/camera.js';
 import * as cameras_page from './pages/cameras.js';
 import * as events_page from './pages/events.js';
@@ -14,11 +15,12 @@ import {store} from './store.js';
 
 const kThemeKey = 'tilescope.theme';
 
-// Routes: #/cameras, #/camera/ID, #/events[/ID][?filters], #/system.
+// Routes: #/cameras, #/camera/ID, #/events[/ID][?filters], #/alerts[?filters], #/system.
 const kRoutes = [
   {pattern: /^\/cameras$/, page: cameras_page, nav: 'cameras'},
   {pattern: /^\/camera\/(\d+)$/, page: camera_page, nav: 'cameras', params: ['id']},
   {pattern: /^\/events(?:\/(\d+))?$/, page: events_page, nav: 'events', params: ['event']},
+  {pattern: /^\/alerts$/, page: alerts_page, nav: 'alerts'},
   {pattern: /^\/system$/, page: system_page, nav: 'system'},
 ];
 
@@ -73,7 +75,7 @@ function build_shell(auth) {
       h('a.brand', {href: '#/cameras'}, h('span.brand-mark', icon('logo', 22)),
         h('span.brand-name', 'tilescope')),
       h('div.nav-links', nav_link('cameras', 'Cameras', 'grid'), nav_link('events', 'Events', 'events'),
-        nav_link('system', 'System', 'system')),
+        nav_link('alerts', 'Alerts', 'send'), nav_link('system', 'System', 'system')),
       h('div.sidebar-foot', connection, h('div.spacer'), auth.required ? logout_button() : null,
         theme_button),
   );

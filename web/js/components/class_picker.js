@@ -2,10 +2,13 @@
 //
 //   const picker = class_picker({ options: classes, value: ['person'], empty: 'All classes' });
 //   form.append(picker.el); ... picker.value  // ['person', 'car']
+//
+// `allow_new`: Enter also takes a typed name that is not among the options (a zone or
+// camera that does not exist yet).
 import {color_for, h} from '../dom.js';
 import {icon} from '../icons.js';
 
-export function class_picker({options, value = [], empty = 'None', name = ''}) {
+export function class_picker({options, value = [], empty = 'None', name = '', allow_new = false}) {
   let selected = [...value];
   let active = 0;
   const chips = h('div.picker-chips');
@@ -95,7 +98,10 @@ export function class_picker({options, value = [], empty = 'None', name = ''}) {
       active = Math.max(active - 1, 0);
     else if (e.key === 'Enter') {
       e.preventDefault();
-      if (list[active]) add(list[active]);
+      if (list[active])
+        add(list[active]);
+      else if (allow_new && input.value.trim() && !selected.includes(input.value.trim()))
+        add(input.value.trim());
       return;
     } else if (e.key === 'Backspace' && !input.value && selected.length) {
       remove(selected[selected.length - 1]);
