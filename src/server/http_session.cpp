@@ -2,6 +2,8 @@
 
 #include "api.h"
 #include "http/api_error.h"
+#include "http/file_part.h"
+#include "http/login_limiter.h"
 #include "http/request_target.h"
 #include "mjpeg_stream.h"
 #include "websocket_session.h"
@@ -40,6 +42,9 @@ bool is_parse_error(beast::error_code ec) {
 HttpSession::HttpSession(net::ip::tcp::socket socket, ServerContext& context)
     : stream_(std::move(socket)), executor_(stream_.get_executor()), context_(context) {
   context_.metrics.connections.fetch_add(1);
+  beast::error_code ec;
+  const auto peer = stream_.socket().remote_endpoint(ec);
+  if (!ec) client_ = client_key(peer.address());
 }
 
 HttpSession::~HttpSession() { context_.metrics.connections.fetch_sub(1); }
@@ -158,7 +163,7 @@ void HttpSession::on_read_body(beast::error_code ec) {
 void HttpSession::handle() {
   stream_.expires_never(); // the route may take a while (detection, a camera probe)
   net::post(context_.workers, [self = shared_from_this()] {
-    Response response = self->context_.dispatcher.handle(self->request_);
+    Response response = self->context_.dispatcher.handle(self->request_, nullptr, self->client_);
     net::post(self->executor_,
               [self, response = std::move(response)]() mutable { self->send(std::move(response), false); });
   });
@@ -203,9 +208,12 @@ void HttpSession::send(Response response, bool close_after) {
   };
 
   if (!response.file_path.empty()) {
-    http::file_body::value_type file;
+    using FileBody = http::basic_file_body<FilePart>;
+    FileBody::value_type file;
+    FilePart part;
     beast::error_code ec;
-    file.open(response.file_path.c_str(), beast::file_mode::scan, ec);
+    part.open_part(response.file_path.c_str(), response.file_range, ec);
+    if (!ec) file.reset(std::move(part), ec);
     if (!ec) {
       log(static_cast<unsigned>(response.status));
       context_.metrics.count_request(static_cast<unsigned>(response.status));
@@ -215,15 +223,16 @@ void HttpSession::send(Response response, bool close_after) {
         message->content_length(file.size());
         return write(std::move(message), !keep_alive);
       }
-      auto message = std::make_shared<http::response<http::file_body>>(
-          std::piecewise_construct, std::make_tuple(std::move(file)),
-          std::make_tuple(response.status, version));
+      auto message = std::make_shared<http::response<FileBody>>(std::piecewise_construct,
+                                                                std::make_tuple(std::move(file)),
+                                                                std::make_tuple(response.status, version));
       decorate(*message);
       message->prepare_payload();
       return write(std::move(message), !keep_alive);
     }
-    // Gone between the route's check and now (retention, a delete).
-    response = error_response(ApiError::not_found("the file is gone"));
+    // Gone (retention, a delete) or shorter than the range decided (rewritten) since
+    // the route looked at it.
+    response = error_response(ApiError::not_found("the file is gone or changed"));
   }
 
   log(static_cast<unsigned>(response.status));

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace tilescope::server {
 
@@ -51,6 +52,7 @@ private:
   std::shared_ptr<void> response_; // the message being written
   ServerContext& context_;
   std::chrono::steady_clock::time_point started_;
+  std::string client_; // the peer's address key (login_limiter.h), for the login limit
   bool handed_off_ = false;
   char drain_buffer_[4096];
 };

@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <spdlog/spdlog.h>
 #include <string>
 
 namespace tilescope::server {
@@ -89,10 +90,29 @@ Response login(ApiContext& context, RequestContext& request) {
   }
   if (!context.auth.login_enabled())
     throw ApiError::bad_request("login is not configured on this server (use a bearer token)", "username");
-  auto token = context.auth.login(body["username"].get<std::string>(), body["password"].get<std::string>());
-  if (!token) throw ApiError::unauthorized("wrong username or password");
-  Response response = Response::json({{"token", *token}});
-  response.headers.emplace_back("Set-Cookie", Auth::session_cookie(*token));
+  const Auth::LoginAttempt attempt = context.auth.attempt_login(
+      request.client, body["username"].get<std::string>(), body["password"].get<std::string>());
+  if (attempt.retry_after.count() > 0) {
+    context.metrics.login_refused.fetch_add(1);
+    const std::string seconds = std::to_string(attempt.retry_after.count());
+    Response refused =
+        error_response(ApiError(http::status::too_many_requests, "too_many_requests",
+                                "too many failed logins from this address: try again in " + seconds + " s"));
+    refused.headers.emplace_back("Retry-After", seconds);
+    return refused;
+  }
+  if (!attempt.token) {
+    context.metrics.login_failures.fetch_add(1);
+    if (attempt.locked_now) {
+      spdlog::warn("http: {} failed logins from {}: refusing its logins for {} s",
+                   context.auth.login_limits().max_failures,
+                   request.client.empty() ? std::string("(unknown)") : request.client,
+                   context.auth.login_limits().lockout.count());
+    }
+    throw ApiError::unauthorized("wrong username or password");
+  }
+  Response response = Response::json({{"token", *attempt.token}});
+  response.headers.emplace_back("Set-Cookie", Auth::session_cookie(*attempt.token));
   response.headers.emplace_back("Cache-Control", "no-store");
   return response;
 }

@@ -87,6 +87,40 @@ TEST_F(ApiTest, AuthRequiredWhenConfigured) {
   EXPECT_EQ(status, 101);
 }
 
+// The brute-force limit over a real socket (the defaults: 5 failures, then 429 for
+// 5 minutes; the clock-driven cases are in login_limiter_test.cpp).
+TEST_F(ApiTest, RepeatedFailedLoginsAreRateLimited) {
+  AuthServer auth(system(), server_config());
+  TestClient client(auth.port());
+  const std::string wrong = R"({"username": "admin", "password": "guess"})";
+  const std::string right = R"({"username": "admin", "password": "correct horse"})";
+
+  // A success in between clears the count: 4 failures, a login, 4 more are still 401.
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(client.post_json("/api/v1/login", wrong).status, 401) << i;
+  EXPECT_EQ(client.post_json("/api/v1/login", right).status, 200);
+  for (int i = 0; i < 4; ++i)
+    EXPECT_EQ(client.post_json("/api/v1/login", wrong).status, 401) << i;
+  // The fifth failure in a row locks the address...
+  EXPECT_EQ(client.post_json("/api/v1/login", wrong).status, 401);
+  HttpResult refused = client.post_json("/api/v1/login", wrong);
+  ASSERT_EQ(refused.status, 429) << refused.body;
+  EXPECT_EQ(refused.json()["error"]["code"], "too_many_requests");
+  const int retry_after = std::stoi(refused.header("Retry-After"));
+  EXPECT_GT(retry_after, 0);
+  EXPECT_LE(retry_after, 300);
+  // ... and the right password is not even checked while it is.
+  EXPECT_EQ(client.post_json("/api/v1/login", right).status, 429);
+  // Malformed bodies are still 400, and tokens still work: only logins are limited.
+  EXPECT_EQ(client.post_json("/api/v1/login", R"({"username": "admin"})").status, 400);
+  const std::string metrics =
+      client.get("/metrics", {{"Authorization", std::string("Bearer ") + kToken}}).body;
+  EXPECT_NE(metrics.find("tilescope_login_failures_total 9"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("tilescope_login_refused_total 2"), std::string::npos) << metrics;
+  // The limit belongs to this server's auth: the fixture's server (no auth) is untouched.
+  EXPECT_EQ(client_.get("/healthz").status, 200);
+}
+
 TEST_F(ApiTest, NonLoopbackBindNeedsAuth) {
   config::ServerConfig open = server_config();
   open.bind = "0.0.0.0";

@@ -6,7 +6,7 @@
 // Handlers throw ApiError; the dispatcher catches it (and the module errors it maps:
 // config::ConfigError -> 400 with issues, store::ConflictError -> 409) and answers with
 // error_response(). Codes: bad_request, unauthorized, not_found, method_not_allowed,
-// conflict, too_large, internal.
+// conflict, too_large, too_many_requests (login limit), range_not_satisfiable, internal.
 #pragma once
 
 #include "http/http_message.h"

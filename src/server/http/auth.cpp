@@ -35,8 +35,10 @@ std::string random_token() {
   return token;
 }
 
-Auth::Auth(std::vector<std::string> tokens, std::string username, std::string password)
-    : tokens_(std::move(tokens)), username_(std::move(username)), password_(std::move(password)) {
+Auth::Auth(std::vector<std::string> tokens, std::string username, std::string password,
+           LoginLimiter::Options limits)
+    : tokens_(std::move(tokens)), username_(std::move(username)), password_(std::move(password)),
+      limiter_(limits) {
   required_ = !tokens_.empty() || !username_.empty();
 }
 
@@ -109,6 +111,21 @@ std::optional<std::string> Auth::login(std::string_view username, std::string_vi
   }
   sessions_.push_back({token, now});
   return token;
+}
+
+Auth::LoginAttempt Auth::attempt_login(std::string_view client, std::string_view username,
+                                       std::string_view password) {
+  std::lock_guard lock(attempt_mutex_);
+  LoginAttempt attempt;
+  attempt.retry_after = limiter_.retry_after(client);
+  if (attempt.retry_after.count() > 0) return attempt;
+  attempt.token = login(username, password);
+  if (attempt.token) {
+    limiter_.success(client);
+  } else {
+    attempt.locked_now = limiter_.failure(client);
+  }
+  return attempt;
 }
 
 void Auth::logout(std::string_view token) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "http/http_message.h"
+#include "http/login_limiter.h"
 
 #include <chrono>
 #include <deque>
@@ -35,7 +36,8 @@ std::string random_token();
 
 class Auth {
 public:
-  Auth(std::vector<std::string> tokens, std::string username, std::string password);
+  Auth(std::vector<std::string> tokens, std::string username, std::string password,
+       LoginLimiter::Options limits = {});
 
   bool required() const { return required_; }
   bool login_enabled() const { return !username_.empty(); }
@@ -49,6 +51,17 @@ public:
 
   // A new session token when username and password match; nullopt otherwise.
   std::optional<std::string> login(std::string_view username, std::string_view password);
+
+  // login() from a client address, through the brute-force limiter (login_limiter.h):
+  // while `client` is locked out nothing is compared and `retry_after` says how long
+  // to wait; a failure counts against it, a success clears it.
+  struct LoginAttempt {
+    std::optional<std::string> token;
+    std::chrono::seconds retry_after{0}; // > 0: refused, too many failures
+    bool locked_now = false;             // this failure locked the client (for the log)
+  };
+  LoginAttempt attempt_login(std::string_view client, std::string_view username, std::string_view password);
+  const LoginLimiter::Options& login_limits() const { return limiter_.options(); }
   void logout(std::string_view token);
 
   // Set-Cookie values: the session cookie, and one that clears it.
@@ -70,6 +83,10 @@ private:
   bool required_ = false;
   mutable std::mutex mutex_;
   std::deque<Session> sessions_; // oldest first
+  LoginLimiter limiter_;
+  // Serialises attempt_login: parallel guesses from one client cannot all slip in
+  // before the failure that locks it is counted. Logins are rare and short.
+  std::mutex attempt_mutex_;
 };
 
 } // namespace tilescope::server

@@ -1,6 +1,7 @@
 #include "http/dispatcher.h"
 
 #include "http/api_error.h"
+#include "http/byte_range.h"
 #include "http/request_target.h"
 
 #include <spdlog/spdlog.h>
@@ -42,11 +43,12 @@ bool Dispatcher::authorized(const Request& request) const {
   }
 }
 
-Response Dispatcher::handle(const Request& request, std::string* route) const {
+Response Dispatcher::handle(const Request& request, std::string* route, std::string_view client) const {
   std::string matched;
   Response response;
   try {
-    response = dispatch(request, matched);
+    response = dispatch(request, matched, client);
+    apply_range(request, response);
   } catch (const ApiError& error) {
     response = error_response(error);
   } catch (const std::exception& error) {
@@ -67,7 +69,7 @@ Response Dispatcher::handle(const Request& request, std::string* route) const {
   return response;
 }
 
-Response Dispatcher::dispatch(const Request& request, std::string& route) const {
+Response Dispatcher::dispatch(const Request& request, std::string& route, std::string_view client) const {
   const auto target = parse_target(view(request.target()));
   if (!target)
     throw ApiError::bad_request("request target: expected an absolute path such as /api/v1/cameras",
@@ -90,7 +92,7 @@ Response Dispatcher::dispatch(const Request& request, std::string& route) const 
     return statics_.file(std::vector<std::string>(segments.begin() + 1, segments.end()));
   }
 
-  RequestContext context{request, {}, QueryParams::parse(target->raw_query)};
+  RequestContext context{request, {}, QueryParams::parse(target->raw_query), std::string(client)};
   if (is_protected(*target) && !public_paths_.count(target->raw_path) &&
       !auth_.authorized(request, context.query)) {
     route = "(unauthorized)";

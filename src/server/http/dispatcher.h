@@ -6,6 +6,8 @@
 //   /api/..., /metrics      need a valid token when auth is on, except `public_paths`
 //   anything else           a route or 404
 //
+// A file response then gets range support (byte_range.h: 206, 416, Accept-Ranges).
+//
 // Exceptions from a handler: ApiError -> its status; any other std::exception goes to
 // `map_exception` (the API maps its modules' errors there), else 500.
 #pragma once
@@ -20,6 +22,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 namespace tilescope::server {
 
@@ -31,8 +34,10 @@ public:
              ExceptionMapper map_exception = {});
 
   // `route` receives the matched pattern ("/api/v1/cameras/{id}", "static", "" when
-  // none) for logs: a pattern never holds ids, tokens or file names.
-  Response handle(const Request& request, std::string* route = nullptr) const;
+  // none) for logs: a pattern never holds ids, tokens or file names. `client` is the
+  // peer's address key (RequestContext::client). File responses get range support
+  // (byte_range.h) here.
+  Response handle(const Request& request, std::string* route = nullptr, std::string_view client = {}) const;
 
   // Whether the request may use a protected path: for WebSocket upgrades, which the
   // session answers before a route runs.
@@ -42,7 +47,7 @@ public:
   const StaticFiles& statics() const { return statics_; }
 
 private:
-  Response dispatch(const Request& request, std::string& route) const;
+  Response dispatch(const Request& request, std::string& route, std::string_view client) const;
 
   Router router_;
   Auth& auth_;

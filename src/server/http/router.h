@@ -25,6 +25,7 @@ struct RequestContext {
   const Request& request;
   std::map<std::string, std::string, std::less<>> path_params;
   QueryParams query;
+  std::string client; // the peer's address (login_limiter.h's client_key); "" when unknown
 
   // A path parameter as an integer id >= 1; throws ApiError 400 naming it.
   std::int64_t path_id(std::string_view name) const;

@@ -52,6 +52,11 @@ std::string ServerMetrics::prometheus_text() const {
   sample(out, "tilescope_mjpeg_streams", "", mjpeg_streams.load());
   family(out, "tilescope_mjpeg_frames_sent_total", "counter", "JPEG frames sent on MJPEG streams.");
   sample(out, "tilescope_mjpeg_frames_sent_total", "", mjpeg_frames_sent.load());
+  family(out, "tilescope_login_failures_total", "counter", "Logins with a wrong username or password.");
+  sample(out, "tilescope_login_failures_total", "", login_failures.load());
+  family(out, "tilescope_login_refused_total", "counter",
+         "Logins refused unchecked (429) because the client failed too often.");
+  sample(out, "tilescope_login_refused_total", "", login_refused.load());
   return out;
 }
 

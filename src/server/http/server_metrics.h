@@ -7,6 +7,8 @@
 //   tilescope_websocket_frames_dropped_total       frame messages replaced by a newer one (slow client)
 //   tilescope_mjpeg_streams                        open MJPEG streams
 //   tilescope_mjpeg_frames_sent_total
+//   tilescope_login_failures_total                 wrong username or password
+//   tilescope_login_refused_total                  logins refused by the brute-force limit (429)
 //
 // Lock-free: updated from any I/O thread.
 #pragma once
@@ -28,6 +30,8 @@ struct ServerMetrics {
   std::atomic<std::int64_t> websocket_frames_dropped{0};
   std::atomic<std::int64_t> mjpeg_streams{0};
   std::atomic<std::int64_t> mjpeg_frames_sent{0};
+  std::atomic<std::int64_t> login_failures{0};
+  std::atomic<std::int64_t> login_refused{0};
 
   void count_request(unsigned status_code);
   // Prometheus text exposition format 0.0.4, HELP and TYPE lines included.
