@@ -95,7 +95,8 @@ const char* to_string(AlertType type) {
 }
 
 json make_payload(AlertType type, const std::string& delivery_id, const Rule& rule,
-                  const store::EventRecord& event, bool has_snapshot, const std::string& ui_base_url) {
+                  const store::EventRecord& event, bool has_snapshot, const std::string& ui_base_url,
+                  std::optional<std::int64_t> frame_ms) {
   const std::int64_t last_ms = event.end_ms.value_or(event.updated_ms);
   const double duration_s = std::max<std::int64_t>(0, last_ms - event.start_ms) / 1000.0;
   json record{{"id", event.id},
@@ -124,7 +125,8 @@ json make_payload(AlertType type, const std::string& delivery_id, const Rule& ru
               {"snapshot_url", linked && has_snapshot
                                    ? json(ui_base_url + "/api/v1/events/" + id + "/snapshot.jpg")
                                    : json(nullptr)},
-              {"has_snapshot", has_snapshot}};
+              {"has_snapshot", has_snapshot},
+              {"frame_ms", frame_ms ? json(*frame_ms) : json(nullptr)}};
 }
 
 std::string render_template(const std::string& text, const json& payload) {

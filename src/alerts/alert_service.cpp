@@ -140,8 +140,11 @@ void AlertService::Impl::load_rules() {
 void AlertService::Impl::enqueue(const std::vector<Firing>& firings) {
   if (firings.empty()) return;
   std::vector<Delivery> deliveries;
+  std::vector<CameraCooldown> cooldowns;
   const std::string base = base_url();
   for (const Firing& firing : firings) {
+    if (firing.type == AlertType::kNew && firing.rule.cooldown_per_camera_s > 0)
+      cooldowns.push_back({firing.rule.name, firing.event.camera_name, firing.fired_ms});
     const bool has_snapshot = !firing.snapshot_file.empty() && std::filesystem::exists(firing.snapshot_file);
     std::string sink_names;
     for (const std::string& sink : firing.rule.sinks) {
@@ -153,7 +156,8 @@ void AlertService::Impl::enqueue(const std::vector<Firing>& firings) {
       d.camera = firing.event.camera_name;
       d.event_id = firing.event.id;
       d.type = to_string(firing.type);
-      d.payload = make_payload(firing.type, d.id, firing.rule, firing.event, has_snapshot, base);
+      d.payload =
+          make_payload(firing.type, d.id, firing.rule, firing.event, has_snapshot, base, firing.frame_ms);
       d.attachment = has_snapshot ? firing.snapshot_file : "";
       deliveries.push_back(std::move(d));
       sink_names += (sink_names.empty() ? "" : ", ") + sink;
@@ -163,7 +167,7 @@ void AlertService::Impl::enqueue(const std::vector<Firing>& firings) {
                  firing.event.camera_name, sink_names);
   }
   try {
-    outbox->enqueue(deliveries, system_ms());
+    outbox->enqueue(deliveries, system_ms(), cooldowns);
   } catch (const std::exception& e) {
     // The camera thread must go on; the loss is logged where an operator looks.
     spdlog::error("alerts: {} alert(s) could not be queued: {}", deliveries.size(), e.what());
@@ -261,6 +265,8 @@ std::unique_ptr<AlertService> AlertService::start(const AlertsConfig& config, Al
   impl->options = std::move(options);
   impl->outbox = Outbox::open(impl->options.database_path);
   impl->load_rules();
+  // A restart within a cooldown stays quiet (rule_engine.h: why per camera only).
+  impl->engine.restore_cooldowns(impl->outbox->cooldowns());
   std::vector<std::string> names;
   for (const SinkConfig& sink : config.sinks) {
     auto w = std::make_unique<SinkWorker>();

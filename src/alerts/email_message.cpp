@@ -96,6 +96,9 @@ EmailMessage compose_alert_email(const EmailSinkOptions& options, const json& pa
   message.from = options.from;
   message.to = options.to;
   message.delivery_id = payload.value("delivery_id", "");
+  message.event_id = event.value("id", std::int64_t{0});
+  if (const auto frame = payload.find("frame_ms"); frame != payload.end() && frame->is_number_integer())
+    message.frame_ms = frame->get<std::int64_t>();
   message.date_ms = date_ms;
   message.subject = render_template(options.subject, payload);
   if (type == "end") message.subject += " (ended)";
@@ -166,6 +169,8 @@ std::string to_mime(const EmailMessage& message, const std::string& boundary_see
   out += "Subject: " + header_text(message.subject) + kCrlf;
   out += "Message-ID: <" + message.delivery_id + "@tilescope>" + kCrlf;
   out += "X-Tilescope-Delivery-Id: " + message.delivery_id + kCrlf;
+  if (message.event_id != 0) out += "X-Tilescope-Event-Id: " + std::to_string(message.event_id) + kCrlf;
+  if (message.frame_ms) out += "X-Tilescope-Frame-Time: " + std::to_string(*message.frame_ms) + kCrlf;
   out += "MIME-Version: 1.0";
   out += kCrlf;
   out += "Content-Type: multipart/mixed; boundary=\"" + mixed + "\"" + kCrlf + kCrlf;

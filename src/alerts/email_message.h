@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,7 +31,11 @@ struct EmailMessage {
   std::string subject;
   std::string text;
   std::string html;
-  std::string delivery_id; // X-Tilescope-Delivery-Id, and the Message-ID
+  std::string delivery_id;   // X-Tilescope-Delivery-Id, and the Message-ID
+  std::int64_t event_id = 0; // X-Tilescope-Event-Id (left out when 0: a test alert)
+  // X-Tilescope-Frame-Time: the payload's frame_ms (Unix epoch ms of the frame that
+  // fired the rule), left out when null. Lets a receiver measure frame -> inbox latency.
+  std::optional<std::int64_t> frame_ms;
   std::int64_t date_ms = 0;
   std::string jpeg;      // bytes; "" : no image parts
   std::string jpeg_name; // "event-42.jpg"

@@ -19,6 +19,8 @@ using nlohmann::json;
 
 namespace {
 
+// alerts_cooldowns came later, still version 1: CREATE ... IF NOT EXISTS adds it to an
+// existing database, and an older tilescope ignores it.
 constexpr int kSchemaVersion = 1;
 constexpr std::size_t kMaxErrorLength = 500;
 
@@ -47,6 +49,11 @@ CREATE TABLE IF NOT EXISTS alerts_rules(
   name TEXT NOT NULL UNIQUE,
   rule_json TEXT NOT NULL,
   updated_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts_cooldowns(
+  rule TEXT NOT NULL,
+  camera TEXT NOT NULL,
+  fired_ms INTEGER NOT NULL,
+  PRIMARY KEY (rule, camera));
 )sql";
 
 constexpr const char* kColumns =
@@ -187,10 +194,18 @@ std::unique_ptr<Outbox> Outbox::open(const std::string& database_path) {
   return std::unique_ptr<Outbox>(new Outbox(std::move(impl)));
 }
 
-void Outbox::enqueue(std::vector<Delivery>& deliveries, std::int64_t now_ms) {
-  if (deliveries.empty()) return;
+void Outbox::enqueue(std::vector<Delivery>& deliveries, std::int64_t now_ms,
+                     const std::vector<CameraCooldown>& cooldowns) {
+  if (deliveries.empty() && cooldowns.empty()) return;
   std::lock_guard lock(impl_->mutex);
   Transaction transaction(impl_->db);
+  Statement mark(impl_->db,
+                 "INSERT INTO alerts_cooldowns(rule, camera, fired_ms) VALUES (?1, ?2, ?3) "
+                 "ON CONFLICT(rule, camera) DO UPDATE SET fired_ms = MAX(fired_ms, excluded.fired_ms)");
+  for (const CameraCooldown& cooldown : cooldowns) {
+    mark.bind(1, cooldown.rule).bind(2, cooldown.camera).bind(3, cooldown.fired_ms).run();
+    mark.reset();
+  }
   Statement insert(impl_->db,
                    "INSERT INTO alerts_outbox(id, rule, sink, camera, event_id, type, payload, attachment, "
                    "state, attempts, next_attempt_ms, last_error, created_ms, queued_ms) VALUES "
@@ -216,6 +231,15 @@ void Outbox::enqueue(std::vector<Delivery>& deliveries, std::int64_t now_ms) {
     d.seq = sqlite3_last_insert_rowid(impl_->db);
   }
   transaction.commit();
+}
+
+std::vector<CameraCooldown> Outbox::cooldowns() const {
+  std::lock_guard lock(impl_->mutex);
+  Statement select(impl_->db, "SELECT rule, camera, fired_ms FROM alerts_cooldowns ORDER BY rule, camera");
+  std::vector<CameraCooldown> out;
+  while (select.step())
+    out.push_back({select.text(0), select.text(1), select.int64(2)});
+  return out;
 }
 
 std::vector<Delivery> Outbox::due_heads(const std::string& sink, std::int64_t now_ms, int limit) const {

@@ -50,6 +50,14 @@ void RuleEngine::set_rules(std::vector<Rule> rules) {
                 [&](const auto& entry) { return rule_named(std::get<0>(entry.first)) == nullptr; });
 }
 
+void RuleEngine::restore_cooldowns(const std::vector<CameraCooldown>& marks) {
+  for (const CameraCooldown& mark : marks) {
+    if (rule_named(mark.rule) == nullptr) continue;
+    std::int64_t& fired_ms = camera_fired_ms_[{mark.rule, mark.camera}];
+    fired_ms = std::max(fired_ms, mark.fired_ms);
+  }
+}
+
 const Rule* RuleEngine::rule_named(const std::string& name) const {
   for (const Rule& rule : rules_)
     if (rule.name == name) return &rule;
@@ -105,7 +113,7 @@ void RuleEngine::evaluate(const Rule& rule, EventState& state, std::int64_t now_
   camera_fired_ms_[camera_key] = now_ms;
   track_fired_ms_[track_key] = now_ms;
   state.fired = true;
-  out.push_back(Firing{AlertType::kNew, rule, state.event, state.snapshot_file});
+  out.push_back(Firing{AlertType::kNew, rule, state.event, state.snapshot_file, now_ms, std::nullopt});
 }
 
 std::vector<Firing> RuleEngine::on_event(EventKind kind, const store::EventRecord& event,
@@ -127,13 +135,17 @@ std::vector<Firing> RuleEngine::on_event(EventKind kind, const store::EventRecor
     if (!snapshot_file.empty()) state.snapshot_file = snapshot_file;
     state.last_seen_ms = now_ms;
     if (kind != EventKind::kClosed) {
+      const std::size_t before = out.size();
       evaluate(rule, state, now_ms, now_ms - event.start_ms, out);
+      // This notice's frame triggered it: the pipeline stamps updated_ms with the
+      // frame's decode time.
+      if (out.size() > before) out.back().frame_ms = event.updated_ms;
       continue;
     }
     const bool fired_before = state.fired;
     evaluate(rule, state, now_ms, event.end_ms.value_or(now_ms) - event.start_ms, out);
     if (fired_before && rule.notify_on_end)
-      out.push_back(Firing{AlertType::kEnd, rule, state.event, state.snapshot_file});
+      out.push_back(Firing{AlertType::kEnd, rule, state.event, state.snapshot_file, now_ms, std::nullopt});
     events_.erase(it);
   }
   return out;

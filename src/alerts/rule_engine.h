@@ -21,11 +21,13 @@
 
 #include "tilescope/alerts/alert_payload.h"
 #include "tilescope/alerts/alerts_config.h"
+#include "tilescope/alerts/outbox.h"
 #include "tilescope/store/store.h"
 
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -37,6 +39,11 @@ struct Firing {
   Rule rule;
   store::EventRecord event;  // as of the firing
   std::string snapshot_file; // absolute path; "" : none
+  std::int64_t fired_ms = 0; // the engine's time of the firing (cooldowns count from it)
+  // The frame whose event notice (opened / updated) made the rule fire: its decode time
+  // (the event's updated_ms). nullopt when time passing (tick), observe_frame or the
+  // event's end did: no frame of the event is the trigger then.
+  std::optional<std::int64_t> frame_ms;
 };
 
 // True when local time `now_ms` falls inside one of `schedule`'s windows (or it is empty).
@@ -47,6 +54,11 @@ public:
   // Replaces the rules; state (cooldowns, events waiting) of rules whose name is kept stays.
   void set_rules(std::vector<Rule> rules);
   const std::vector<Rule>& rules() const { return rules_; }
+  // Per-camera cooldowns from before a restart (marks of rules not present are
+  // ignored; a later mark of the same rule and camera wins). Per-track cooldowns are
+  // not restored: a new process's tracker numbers its tracks from 1 again, so a stored
+  // track id would silence a different object.
+  void restore_cooldowns(const std::vector<CameraCooldown>& marks);
 
   std::vector<Firing> on_event(EventKind kind, const store::EventRecord& event,
                                const std::string& snapshot_file, std::int64_t now_ms);

@@ -76,7 +76,7 @@ void convert(const YAML::Node& node, const std::string& path, bool typed, int de
     if (quoted) {
       out = text;
     } else if (typed) {
-      out = resolve_plain_scalar(text);
+      out = resolve_typed_scalar(text);
     } else {
       const json resolved = resolve_plain_scalar(node.Scalar());
       out = resolved.is_null() ? json(nullptr) : json(text);
@@ -136,6 +136,17 @@ json resolve_plain_scalar(const std::string& text) {
     // Too large for a 64-bit integer or a double: the text as it is.
   }
   return text;
+}
+
+json resolve_typed_scalar(const std::string& text) {
+  json value = resolve_plain_scalar(text);
+  // `password: 0123` must not become 123: a number or boolean whose JSON text is not
+  // the text written ("0123", "1.50", "0x1F", "True", "1e3") stays that text, and a
+  // reader expecting a number reads it from the text (the alerts' lenient reader does).
+  // So every string field gets back exactly what the user wrote: a string, or a value
+  // whose dump() is that string.
+  if ((value.is_number() || value.is_boolean()) && value.dump() != text) return text;
+  return value;
 }
 
 json yaml_to_json(const YAML::Node& node, const std::string& path, bool typed,

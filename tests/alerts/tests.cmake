@@ -15,8 +15,9 @@ file(GLOB ALERTS_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/aler
 add_executable(alerts_tests ${ALERTS_TEST_SOURCES})
 # Internal headers (rule engine, MIME writer, signature) are tested directly.
 target_include_directories(alerts_tests PRIVATE ${PROJECT_SOURCE_DIR}/src/alerts)
-# tilescope_store: one test shares the database file with the real store.
-target_link_libraries(alerts_tests PRIVATE tilescope_alerts tilescope_store PkgConfig::ALERTS_TEST_MOSQUITTO OpenSSL::Crypto
+# tilescope_store: one test shares the database file with the real store; tilescope_config:
+# the `alerts:` section read from YAML as serve reads it.
+target_link_libraries(alerts_tests PRIVATE tilescope_alerts tilescope_store tilescope_config PkgConfig::ALERTS_TEST_MOSQUITTO OpenSSL::Crypto
   SQLite::SQLite3 GTest::gtest_main GTest::gmock)
 add_dependencies(alerts_tests alerts_test_child)
 target_compile_definitions(alerts_tests PRIVATE

@@ -9,10 +9,15 @@
 //              "box": [x1, y1, x2, y2], "frame": [w, h], "zones": ["door"], "track_id": 7},
 //    "time": "2024-05-06T22:13:05.120+02:00", "time_local": "2024-05-06 22:13:05 CEST",
 //    "url": "<ui_base_url>/#/events/42", "snapshot_url": "<ui_base_url>/api/v1/events/42/snapshot.jpg",
-//    "has_snapshot": true}
+//    "has_snapshot": true, "frame_ms": 1715026386620}
 //
 // "time" is the event's start in the local time zone; "url" and "snapshot_url" are null
-// when no ui_base_url is configured.
+// when no ui_base_url is configured. "frame_ms" (added later in version 1): Unix epoch ms
+// at which the camera frame that fired the rule was decoded (for a rule without
+// duration or confirm conditions, the frame in which the event was confirmed); null when
+// the rule fired on time passing (min_duration_s, a schedule window opening), on confirm
+// {n, m}, at the event's end, or for a test alert. Receivers can measure end-to-end
+// latency from it.
 #pragma once
 
 #include "tilescope/alerts/alerts_config.h"
@@ -38,9 +43,12 @@ enum class AlertType {
 };
 const char* to_string(AlertType type); // "new" | "end" | "test"
 
+// `frame_ms`: the decode time of the camera frame whose event notice fired the rule
+// ("frame_ms" in the payload, null when none: a rule fired by time passing, a test).
 nlohmann::json make_payload(AlertType type, const std::string& delivery_id, const Rule& rule,
                             const store::EventRecord& event, bool has_snapshot,
-                            const std::string& ui_base_url);
+                            const std::string& ui_base_url,
+                            std::optional<std::int64_t> frame_ms = std::nullopt);
 
 // Subject templates: {camera} {label} {score} {severity} {rule} {time} {zones} {event_id}
 // {type}; "{{" and "}}" are literal braces. Values come from a payload.

@@ -5,8 +5,9 @@
 // sent along so receivers can drop the duplicate.
 //
 // The tables live in the store's database file (storage/tilescope.db) on their own
-// connection, WAL mode: alerts_outbox, alerts_rules (rules edited through the API) and
-// alerts_meta (schema version); the store's tables and user_version are not touched.
+// connection, WAL mode: alerts_outbox, alerts_rules (rules edited through the API),
+// alerts_cooldowns (when each rule last fired per camera) and alerts_meta (schema
+// version); the store's tables and user_version are not touched.
 //
 // Order: per sink and camera, deliveries go out in the order they were queued; a
 // failing head (waiting for its retry) holds back the later ones of that camera and
@@ -77,6 +78,15 @@ struct DeliveryCounts {
 
 enum class RetryResult { kQueued, kNotFound, kNotFailed };
 
+// A rule fired on a camera at fired_ms (the rule engine's clock): what
+// cooldown_per_camera_s counts from, kept so a restart within a cooldown stays quiet.
+struct CameraCooldown {
+  std::string rule;
+  std::string camera;
+  std::int64_t fired_ms = 0;
+  friend bool operator==(const CameraCooldown&, const CameraCooldown&) = default;
+};
+
 class Outbox {
 public:
   // Opens (creating) the database file and the tables. Throws Error naming the path.
@@ -84,8 +94,14 @@ public:
   ~Outbox();
 
   // Stores new deliveries in one transaction: sets id (when empty), seq, state pending,
-  // attempts 0, created_ms = queued_ms = next_attempt_ms = now_ms.
-  void enqueue(std::vector<Delivery>& deliveries, std::int64_t now_ms);
+  // attempts 0, created_ms = queued_ms = next_attempt_ms = now_ms. `cooldowns` are
+  // recorded in the same transaction (per rule and camera, the latest fired_ms kept), so
+  // a crash cannot keep the alert and lose its cooldown, or the other way round.
+  void enqueue(std::vector<Delivery>& deliveries, std::int64_t now_ms,
+               const std::vector<CameraCooldown>& cooldowns = {});
+  // Every cooldown mark recorded (one per rule and camera that ever fired with a
+  // per-camera cooldown).
+  std::vector<CameraCooldown> cooldowns() const;
 
   // Per camera, the oldest pending delivery of `sink` when it is due (next_attempt_ms <=
   // now_ms), in queueing order, at most `limit`.
