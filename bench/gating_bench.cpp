@@ -1,10 +1,11 @@
 // Motion/track gating against slicing every frame fully (issue #5's benchmark): the
 // camera pipeline (motion -> gated adaptive plan -> detector -> ByteTrack -> events) on
 // the sample video, every `step`-th frame (2: the default 5 fps of a 10 fps camera), once
-// with the full plan on every frame and once gated per sweep interval.
+// with the full plan on every frame and once gated per sweep interval (each view of the
+// plan swept round-robin at least once every sweep_every frames, camera_pipeline.h).
 //
 //   gating_bench [--video vtest.avi] [--model nanodet.json] [--frames 0] [--step 2]
-//                [--sweep-every 10,15,20]
+//                [--sweep-every 10,15,20] [--verbose]
 //
 // Event recall of a gated run, with the full-slicing run's events as the reference: a
 // reference event is found when some gated event follows the same object, i.e. in at
@@ -13,6 +14,8 @@
 // compared). Also reported: the delay in processed frames from the reference event's
 // opening to its match's (gating may find an object later, at the next sweep).
 // Views = tiles + the full-frame pass that ran; the engine's cost is per view.
+// --verbose lists the reference events and, per gated run, the ones it missed with the
+// best IoU any gated box reached in each frame the reference showed the object.
 #include "camera_pipeline.h"
 #include "shared_detector.h"
 #include "tilescope/core/error.h"
@@ -33,6 +36,8 @@
 namespace {
 
 using namespace tilescope;
+
+bool g_verbose = false; // --verbose: the reference events and the ones each gated run missed
 using namespace tilescope::pipeline;
 
 struct EventSpan {
@@ -132,6 +137,33 @@ Recall event_recall(const Run& reference, const Run& candidate) {
     if (found) {
       ++r.found;
       r.delays.push_back(delay);
+    } else if (g_verbose) {
+      const auto& b = reference.boxes[ref.opened_frame].count(ref.track_id)
+                          ? reference.boxes[ref.opened_frame].at(ref.track_id)
+                          : detect::BoxXYXY{};
+      std::fprintf(stderr, "missed: track %d frames %d-%d box %.0fx%.0f@%.0f,%.0f\n", ref.track_id,
+                   ref.opened_frame, ref.closed_frame, b.width(), b.height(), b.x1, b.y1);
+      // Per frame of the reference event: the candidate box overlapping it most, and
+      // whether that candidate track had an event open then ('*').
+      for (int f = ref_begin; f < ref_end; ++f) {
+        const auto a = reference.boxes[f].find(ref.track_id);
+        if (a == reference.boxes[f].end()) continue;
+        double best = 0;
+        int best_track = 0;
+        for (const auto& [id, box] : candidate.boxes[f]) {
+          if (detect::iou(a->second, box) > best) {
+            best = detect::iou(a->second, box);
+            best_track = id;
+          }
+        }
+        const bool open =
+            std::any_of(candidate.events.begin(), candidate.events.end(), [&](const EventSpan& e) {
+              const auto [begin, end] = frames_of(e, candidate);
+              return e.track_id == best_track && begin <= f && f < end;
+            });
+        std::fprintf(stderr, "  frame %d: best IoU %.2f with track %d%s\n", f, best, best_track,
+                     open ? "*" : "");
+      }
     }
   }
   return r;
@@ -153,8 +185,18 @@ int main(int argc, char** argv) {
   std::string model = root + "/.cache/models/nanodet/nanodet.json";
   int max_frames = 0, step = 2;
   std::vector<int> sweeps{10, 15, 20};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
+  for (int i = 1; i < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--verbose") {
+      g_verbose = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "option %s needs a value\n", flag.c_str());
+      return 2;
+    }
+    const std::string value = argv[i + 1];
     if (flag == "--video")
       video = value;
     else if (flag == "--model")
@@ -177,6 +219,14 @@ int main(int argc, char** argv) {
     full_tiling.motion_gating = false;
     std::fprintf(stderr, "[gating_bench] full slicing on every frame...\n");
     const Run full = run_video("full slicing", video, detector, full_tiling, max_frames, step);
+    if (g_verbose) {
+      for (const EventSpan& e : full.events) {
+        const auto& m = full.boxes[e.opened_frame];
+        const detect::BoxXYXY b = m.count(e.track_id) ? m.at(e.track_id) : detect::BoxXYXY{};
+        std::fprintf(stderr, "ref event: track %d frames %d-%d box %.0fx%.0f@%.0f,%.0f\n", e.track_id,
+                     e.opened_frame, e.closed_frame, b.width(), b.height(), b.x1, b.y1);
+      }
+    }
     std::printf("| run | views/frame | share of full | events | event recall vs full | median delay (frames) "
                 "| ms/frame |\n|---|---|---|---|---|---|---|\n");
     std::printf("| full slicing every frame | %.2f | 1.00 | %zu | - | - | %.0f |\n",

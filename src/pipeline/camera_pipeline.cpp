@@ -79,7 +79,8 @@ CameraPipeline::CameraPipeline(std::int64_t camera_id, config::CameraConfig came
       tiled_(detector.make_tiled(to_slice_options(tiling_), tiling::MergeOptions{})),
       class_threshold_(class_thresholds(camera_, detector.class_names())),
       events_(store, detector.class_names(), event_options(camera_id, camera_, class_threshold_),
-              std::move(on_event)) {
+              std::move(on_event)),
+      sweeps_(std::max(1, tiling_.sweep_every)) {
   const std::vector<std::string>& names = detector.class_names();
   std::vector<int> wanted;
   for (const std::string& name : camera_.classes) {
@@ -93,6 +94,14 @@ CameraPipeline::CameraPipeline(std::int64_t camera_id, config::CameraConfig came
     if (used) lowest = std::min(lowest, class_threshold_[id]);
   }
   lowest = std::clamp(lowest, 0.02f, 0.98f);
+  // Classes that matter for gating: the event classes and the camera's own.
+  gated_class_.assign(names.size(), !gating_.only_classes_that_matter);
+  std::vector<int> matter = wanted;
+  for (const std::string& name : camera_.events.classes)
+    if (const int id = class_id_of(names, name); id >= 0) matter.push_back(id);
+  if (matter.empty()) gated_class_.assign(names.size(), true);
+  for (const int id : matter)
+    gated_class_[static_cast<std::size_t>(id)] = true;
   detect_options_.nms.classes = wanted;
   detect_options_.nms.conf_threshold = 0.5f * lowest;
   tracker_options_ = tracker_options(camera_, lowest);
@@ -114,30 +123,65 @@ float CameraPipeline::threshold_of(int class_id) const {
 }
 
 tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const track::MotionResult& motion,
-                                       cv::Size frame) const {
+                                       cv::Size frame) {
   // Each region carries the size of what is in it, so a large object (found by the
   // full-frame pass) does not pull in tiles; padding only widens where it must fit.
   const auto longer_side = [](const detect::BoxXYXY& b) { return std::max(b.width(), b.height()); };
   tiling::RegionPlanOptions options;
   options.full_frame_finds_px =
       tiling::full_frame_finds_px(frame, detector_.input_size(), tiled_->slice_options().reliable_input_px);
+  const auto is_large = [&](const detect::BoxXYXY& b) {
+    return full.full_frame && options.full_frame_finds_px > 0 &&
+           longer_side(b) >= options.full_frame_finds_px;
+  };
+  std::vector<cv::Rect> motion_rects;
+  for (const detect::BoxXYXY& r : motion.regions)
+    motion_rects.push_back(to_rect(r, 0.0, gating_.motion_padding_px));
+  // A still track is visited every still_every frames; ByteTrack keeps a lost track for
+  // max_time_lost frames, so it is never dropped in between.
+  const int still_every = std::clamp(gating_.still_track_every, 1, std::max(1, tracker_.max_time_lost()));
+  const int settled_age = std::max(camera_.events.confirm_m, 1); // confirmation window over
+  std::unordered_map<int, int> age_of;
+  for (const track::Track& t : tracker_.tracks())
+    age_of[t.id] = t.age;
+  std::erase_if(still_seen_, [&age_of](const auto& kv) { return !age_of.count(kv.first); });
+
   std::vector<tiling::Region> regions;
-  std::vector<cv::Rect> large_tracks; // predicted boxes the full-frame pass finds on its own
+  std::vector<cv::Rect> skipped_still; // small still tracks not visited this frame
+  std::vector<cv::Rect> large_tracks;  // predicted boxes the full-frame pass finds on its own
   for (const track::PredictedBox& p : tracker_.predicted_boxes()) {
+    const bool matters = p.class_id >= 0 && static_cast<std::size_t>(p.class_id) < gated_class_.size() &&
+                         gated_class_[static_cast<std::size_t>(p.class_id)];
+    if (!matters) continue;
     const cv::Rect rect = to_rect(p.box, gating_.predicted_padding, gating_.predicted_padding_px);
-    regions.push_back({rect, longer_side(p.box)});
-    if (options.full_frame_finds_px > 0 && longer_side(p.box) >= options.full_frame_finds_px)
+    if (is_large(p.box)) {
       large_tracks.push_back(rect);
+    } else if (still_every > 1 && age_of[p.id] >= settled_age) {
+      // Still: its box stayed where it was when last visited (within a quarter of its size).
+      auto seen = still_seen_.find(p.id);
+      const double cx = 0.5 * (p.box.x1 + p.box.x2), cy = 0.5 * (p.box.y1 + p.box.y2);
+      const bool still = seen != still_seen_.end() &&
+                         std::hypot(cx - seen->second.cx, cy - seen->second.cy) <= 0.25 * longer_side(p.box);
+      if (still && processed_ - seen->second.frame < still_every) {
+        skipped_still.push_back(rect);
+        continue;
+      }
+      still_seen_[p.id] = {processed_, cx, cy};
+    }
+    regions.push_back({rect, longer_side(p.box)});
   }
   // A walking person moves in pieces (legs, arms): small motion blobs inside the box of
   // a large tracked object are that object, which the full-frame pass already follows;
   // they would each pull in a tile. A blob at least half inside such a box is dropped.
-  for (const detect::BoxXYXY& r : motion.regions) {
-    const cv::Rect rect = to_rect(r, 0.0, gating_.motion_padding_px);
+  for (std::size_t i = 0; i < motion_rects.size(); ++i) {
+    const cv::Rect& rect = motion_rects[i];
     const bool inside_large_track =
         std::any_of(large_tracks.begin(), large_tracks.end(),
                     [&](const cv::Rect& t) { return 2 * (rect & t).area() >= rect.area(); });
-    if (!inside_large_track) regions.push_back({rect, longer_side(r)});
+    const bool inside_still_track =
+        std::any_of(skipped_still.begin(), skipped_still.end(),
+                    [&](const cv::Rect& t) { return 2 * (rect & t).area() >= rect.area(); });
+    if (!inside_large_track && !inside_still_track) regions.push_back({rect, longer_side(motion.regions[i])});
   }
   return tiling::plan_regions(frame, full, regions, options);
 }
@@ -162,11 +206,11 @@ ProcessedFrame CameraPipeline::process(const cv::Mat& frame_bgr, std::int64_t se
   out.motion_regions = static_cast<int>(motion.regions.size());
   const tiling::SlicePlan full = tiled_->plan(size);
   out.full_plan_views = static_cast<int>(full.tiles.size()) + (full.full_frame ? 1 : 0);
-  const int sweep_every = std::max(1, tiling_.sweep_every);
-  const bool sweep =
-      !tiling_.motion_gating || processed_ % sweep_every == 0 || motion.initialised || motion.global_change;
+  const bool whole = !tiling_.motion_gating || motion.initialised || motion.global_change;
+  const SweepStep step = sweeps_.step(full, whole ? full : gate(full, motion, size), whole);
   processed_++;
-  const tiling::SlicePlan plan = sweep ? full : gate(full, motion, size);
+  const tiling::SlicePlan& plan = step.plan;
+  const bool sweep = step.whole || step.swept > 0;
 
   const Clock::time_point asked = Clock::now();
   Clock::time_point started;

@@ -11,9 +11,24 @@
 //     -> masks (zones.h) -> ByteTrack -> events (event_tracker.h)
 //     -> FrameResult: the confirmed tracks matched in this frame whose best score
 //        reached their class's threshold.
-// A frame sweeps (runs the whole plan) when motion gating is off, every sweep_every
-// processed frames (the first included: still objects are found within sweep_every
-// frames), and when motion cannot be trusted (background initialising, global change).
+// The whole plan runs when motion gating is off and when motion cannot be trusted
+// (background initialising, on the first frame too; global change). Otherwise each view
+// of the full plan is swept round-robin (sweep_schedule.h): a view that has not run for
+// sweep_every processed frames runs on top of the gated plan, so still objects are found
+// within sweep_every frames and the sweeps' cost is spread over the frames.
+//
+// Gating regions (gate()):
+//   - the predicted boxes of tracked objects of the classes that matter (the event
+//     classes and the camera's classes; every class when both are empty): clutter of
+//     other classes (a bag, a chair) is found by the sweeps but pulls in no tile;
+//   - a small tracked object (one the full-frame pass may miss) past its confirmation
+//     window whose box stays put (its centre within a quarter of its size of where it was
+//     at the last visit) gets its tile every GatingOptions::still_track_every frames
+//     only, and motion blobs mostly inside its box pull in no tile in between (they are
+//     the object fidgeting): ByteTrack holds it as lost in between (for max_time_lost
+//     frames, same id); once it moves it gets its tile every frame again;
+//   - motion regions, except blobs at least half inside the box of a large tracked object
+//     (a walking person's limbs: the full-frame pass follows that person).
 //
 // Thresholds. The detector runs at half the lowest class threshold, and ByteTrack
 // splits at the lowest threshold: boxes under a class's threshold still keep their
@@ -26,6 +41,7 @@
 
 #include "event_tracker.h"
 #include "shared_detector.h"
+#include "sweep_schedule.h"
 #include "tilescope/config/config.h"
 #include "tilescope/pipeline/system.h"
 #include "tilescope/store/store.h"
@@ -49,6 +65,11 @@ struct GatingOptions {
   int motion_padding_px = 16;      // motion regions lag the object (running-average background)
   double predicted_padding = 0.25; // predicted boxes grow by this fraction of their size per side
   int predicted_padding_px = 8;    // ... plus this
+  // A small, still tracked object's tile every this many processed frames (1: every frame;
+  // capped at the tracker's max_time_lost so the track is never dropped in between).
+  int still_track_every = 3;
+  // Only the classes that matter make tracked-object regions (above); false: every class.
+  bool only_classes_that_matter = true;
 };
 
 // A processed frame with what the counters need beyond FrameResult.
@@ -90,8 +111,7 @@ public:
 
 private:
   float threshold_of(int class_id) const;
-  tiling::SlicePlan gate(const tiling::SlicePlan& full, const track::MotionResult& motion,
-                         cv::Size frame) const;
+  tiling::SlicePlan gate(const tiling::SlicePlan& full, const track::MotionResult& motion, cv::Size frame);
 
   std::int64_t camera_id_;
   config::CameraConfig camera_;
@@ -107,6 +127,13 @@ private:
   EventTracker events_;
   ZoneMap zones_;
   std::unordered_map<int, float> best_score_; // by track id, while ByteTracker holds it
+  std::vector<bool> gated_class_;             // by class id: its tracks make regions
+  SweepSchedule sweeps_;
+  struct Visit {
+    std::int64_t frame = 0; // processed frame
+    double cx = 0, cy = 0;  // predicted box centre then
+  };
+  std::unordered_map<int, Visit> still_seen_; // small settled tracks: the last frame their region was kept
   std::int64_t processed_ = 0;
   bool stopped_ = false;
 };
