@@ -86,8 +86,9 @@ tiling:
   min_object_px: 0          # adaptive: smallest object wanted, in frame pixels; 0: 16
   budget_ms: 0              # adaptive: inference time per frame to stay under; 0: no budget
   # full_frame: true        # also run the whole frame (large objects); unset: the planner decides
-  # Live cameras: tiles only where there is motion or a tracked object, plus the whole
-  # plan every `sweep_every` processed frames so that still objects are found too.
+  # Live cameras: tiles only where there is motion or a tracked object; every view of the
+  # plan still runs at least once every `sweep_every` processed frames (in rotation), so
+  # still objects are found too.
   motion_gating: true
   sweep_every: 10           # >= 1
 

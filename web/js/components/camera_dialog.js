@@ -216,7 +216,7 @@ export async function open_camera_dialog({camera = null, on_saved, on_deleted} =
       'div.tiling-options',
       h(
           'div.row-2',
-          field('tiling.sweep_every', 'Full sweep every N frames', sweep_every),
+          field('tiling.sweep_every', 'Every tile at least every N frames', sweep_every),
           field('tiling.min_object_px', 'Smallest object (px, 0: auto)', min_object),
           ),
       field(

@@ -42,8 +42,9 @@ struct TilingSettings {
   int min_object_px = 0;         // adaptive: smallest object wanted (0: planner default 16)
   double budget_ms = 0;          // adaptive: per-frame budget (0: none)
   std::optional<bool> full_frame;
-  // Live gating: tiles only where motion or tracked objects are, plus a sweep of the
-  // whole plan every `sweep_every` processed frames (so still objects are found).
+  // Live gating: tiles only where motion or tracked objects are; every view of the plan
+  // still runs at least once every `sweep_every` processed frames, in rotation (so still
+  // objects are found without a whole-plan frame every K frames).
   bool motion_gating = true;
   int sweep_every = 10;
   friend bool operator==(const TilingSettings&, const TilingSettings&) = default;

@@ -13,7 +13,8 @@
 //
 // Per camera worker (own thread): LiveSource (newest frame only) -> fps limit ->
 // motion on a downscaled frame -> tiles planned around motion and around the predicted
-// boxes of tracked objects, the whole plan swept every TilingSettings::sweep_every frames
+// boxes of tracked objects, every view of the plan swept (in rotation) at least once every
+// TilingSettings::sweep_every frames
 // -> one shared detector (one inference at a time, camera frames and API requests
 // interleaved) -> merge -> masks -> ByteTrack -> events (N-of-M confirmation, zones,
 // best snapshot) -> store -> listeners.
