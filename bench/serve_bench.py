@@ -8,7 +8,14 @@ For each camera count N it writes a config with N cameras on the sample video (7
 the default model and adaptive tiling with motion/track gating, starts `tilescope serve`, listens on
 the WebSocket for `duration` seconds after `warmup`, and reports per camera: processed fps (frame
 messages per second), latency from frame arrival (decoded) to the detection message received on the
-WebSocket (median, p95), tiles per frame, and the process's peak memory (VmHWM from /metrics).
+WebSocket (median, p95), tiles per frame, the process's peak memory (VmHWM from /metrics), and the
+CPU time of the serve process per processed frame (user + system from /proc/PID/stat over the
+measured window, divided by the frames /metrics counts as processed in it), split by thread kind:
+decode (the ts-live-source threads: demux, decode), camera (the cam-* threads: conversion to BGR,
+motion, planning, inference, tracking, events; OpenMP's worker threads inherit the name of the
+camera thread that started them, so inference counts here) and the rest (HTTP, WebSocket, store).
+CPU per frame is the number to compare on a busy machine, where fps says more about the other
+processes than about tilescope.
 
 Sources: `file` cameras read the video paced at its frame rate, looping, exactly as a camera
 delivers frames (decode cost included); `rtsp` serves N streams from tools/rtsp_server.py (GStreamer)
@@ -120,6 +127,49 @@ def metric(text, name):
     return None
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(stat_path):
+    """utime + stime of a process or thread, in seconds (None when it is gone)."""
+    try:
+        text = pathlib.Path(stat_path).read_text()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) "
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def thread_kind(name):
+    if name.startswith("ts-live-source"):
+        return "decode"
+    if name.startswith("cam-"):
+        return "camera"
+    return "other"
+
+
+def cpu_by_kind(pid):
+    """CPU seconds per thread kind, summed over the process's threads alive now."""
+    out = {"decode": 0.0, "camera": 0.0, "other": 0.0}
+    for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+        except OSError:
+            continue
+        seconds = cpu_seconds(task / "stat")
+        if seconds is not None:
+            out[thread_kind(name)] += seconds
+    return out
+
+
+def frames_processed(metrics_text):
+    total = 0
+    for line in metrics_text.splitlines():
+        if line.startswith("tilescope_camera_frames_processed_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
 def percentile(values, q):
     if not values:
         return float("nan")
@@ -162,7 +212,12 @@ def run_one(args, n, work):
         start = time.time()
         measure_from = start + args.warmup
         end = measure_from + args.duration
+        cpu_start = None
         while time.time() < end:
+            if cpu_start is None and time.time() >= measure_from:
+                cpu_start = (cpu_seconds(f"/proc/{server.pid}/stat"), cpu_by_kind(server.pid),
+                             frames_processed(urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()),
+                             time.time())
             try:
                 text = ws.receive()
             except (socket.timeout, EOFError):
@@ -177,7 +232,9 @@ def run_one(args, n, work):
             stats["frames"] += 1
             stats["latency"].append(received_ms - message["ts_ms"])  # ts_ms: when the frame was decoded
             stats["tiles"].append(len(message.get("tiles", [])) + (1 if message.get("full_frame") else 0))
+        cpu_end = (cpu_seconds(f"/proc/{server.pid}/stat"), cpu_by_kind(server.pid))
         metrics = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+        cpu_wall = time.time()
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -190,12 +247,22 @@ def run_one(args, n, work):
     latency = [v for s in per_camera.values() for v in s["latency"]]
     tiles = [v for s in per_camera.values() for v in s["tiles"]]
     peak = metric(metrics, "tilescope_process_peak_memory_bytes") or 0
+    cpu = {"cpu_ms_per_frame": float("nan"), "cpu_cores": float("nan")}
+    if cpu_start is not None:
+        frames = frames_processed(metrics) - cpu_start[2]
+        used = cpu_end[0] - cpu_start[0]
+        cpu["cpu_cores"] = used / (cpu_wall - cpu_start[3])
+        if frames > 0:
+            cpu["cpu_ms_per_frame"] = 1000 * used / frames
+            for kind in ("decode", "camera", "other"):
+                cpu[f"cpu_ms_per_frame_{kind}"] = 1000 * (cpu_end[1][kind] - cpu_start[1][kind]) / frames
     return {
         "cameras": n,
         "fps_min": min(fps), "fps_median": statistics.median(fps),
         "latency_p50_ms": percentile(latency, 0.5), "latency_p95_ms": percentile(latency, 0.95),
         "tiles_per_frame": statistics.mean(tiles) if tiles else 0,
         "peak_mb": peak / 2**20, "peak_mb_per_camera": peak / 2**20 / n,
+        **cpu,
     }
 
 
@@ -220,12 +287,13 @@ def main():
             results.append(run_one(args, n, pathlib.Path(tmp)))
     (out / "serve_bench.json").write_text(json.dumps(results, indent=2))
     print(f"| cameras | processed fps per camera (min / median) | latency p50 / p95 ms | tiles per frame "
-          f"| peak memory MB (per camera) |")
-    print("|---|---|---|---|---|")
+          f"| peak memory MB (per camera) | CPU ms per processed frame (decode / camera + inference / rest) |")
+    print("|---|---|---|---|---|---|")
     for r in results:
+        split = " / ".join(f"{r.get('cpu_ms_per_frame_' + k, float('nan')):.1f}" for k in ("decode", "camera", "other"))
         print(f"| {r['cameras']} | {r['fps_min']:.1f} / {r['fps_median']:.1f} | {r['latency_p50_ms']:.0f} / "
               f"{r['latency_p95_ms']:.0f} | {r['tiles_per_frame']:.1f} | {r['peak_mb']:.0f} "
-              f"({r['peak_mb_per_camera']:.0f}) |")
+              f"({r['peak_mb_per_camera']:.0f}) | {r['cpu_ms_per_frame']:.1f} ({split}) |")
 
 
 if __name__ == "__main__":

@@ -116,6 +116,20 @@ void CameraPipeline::stop() {
   events_.stop();
 }
 
+void CameraPipeline::continue_from(CameraPipeline& previous) {
+  if (previous.stopped_ || stopped_) return;
+  motion_ = std::move(previous.motion_);
+  processed_ = previous.processed_;
+  const track::TrackerOptions& a = tracker_options_;
+  const track::TrackerOptions& b = previous.tracker_options_;
+  if (a.frame_rate == b.frame_rate && a.track_thresh == b.track_thresh && a.low_thresh == b.low_thresh) {
+    tracker_ = std::move(previous.tracker_);
+    best_score_ = std::move(previous.best_score_);
+    events_.continue_from(previous.events_);
+  }
+  previous.stop(); // closes only what was not carried over
+}
+
 float CameraPipeline::threshold_of(int class_id) const {
   return class_id >= 0 && static_cast<std::size_t>(class_id) < class_threshold_.size()
              ? class_threshold_[static_cast<std::size_t>(class_id)]

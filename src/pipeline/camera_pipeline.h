@@ -103,6 +103,12 @@ public:
                          std::chrono::steady_clock::time_point arrived, std::int64_t arrived_wall_ms);
   // Closes open events. Idempotent; process() may not be called afterwards.
   void stop();
+  // Takes over `previous` (the same camera and stream, new settings: an API update), before
+  // this pipeline's first frame: its tracks and their open events go on (no close, no
+  // reopen), its motion background and its sweep schedule too. Tracks start over (their
+  // events close) only when the tracker's own settings differ: the lowest class threshold
+  // or the fps limit. `previous` ends stopped.
+  void continue_from(CameraPipeline& previous);
 
   const config::CameraConfig& camera() const { return camera_; }
   const config::TilingSettings& tiling() const { return tiling_; }

@@ -34,6 +34,11 @@ video::SourceOptions source_options(const config::CameraConfig& camera) {
   return o;
 }
 
+// What LiveSource is opened with: an update that changes none of it keeps the connection.
+bool same_stream(const config::CameraConfig& a, const config::CameraConfig& b) {
+  return a.url == b.url && a.rtsp_transport == b.rtsp_transport && a.loop == b.loop;
+}
+
 } // namespace
 
 FpsLimiter::FpsLimiter(double fps) {
@@ -50,8 +55,7 @@ bool FpsLimiter::accept(Clock::time_point arrived) {
   return true;
 }
 
-CameraWorker::CameraWorker(std::int64_t id, config::CameraConfig camera, WorkerContext context)
-    : id_(id), camera_(std::move(camera)), context_(std::move(context)) {
+std::unique_ptr<CameraPipeline> CameraWorker::make_pipeline(const config::CameraConfig& camera) {
   auto on_event = [this](const EventNotice& notice) {
     if (notice.kind == EventNotice::Kind::kOpened) {
       std::lock_guard lock(mutex_);
@@ -59,8 +63,13 @@ CameraWorker::CameraWorker(std::int64_t id, config::CameraConfig camera, WorkerC
     }
     if (context_.on_event) context_.on_event(notice);
   };
-  pipeline_ = std::make_unique<CameraPipeline>(id_, camera_, context_.detector, context_.store,
-                                               context_.tiling_defaults, std::move(on_event));
+  return std::make_unique<CameraPipeline>(id_, camera, context_.detector, context_.store,
+                                          context_.tiling_defaults, std::move(on_event));
+}
+
+CameraWorker::CameraWorker(std::int64_t id, config::CameraConfig camera, WorkerContext context)
+    : id_(id), camera_(std::move(camera)), context_(std::move(context)) {
+  pipeline_ = make_pipeline(camera_);
   source_ = std::make_unique<video::LiveSource>(camera_.url, source_options(camera_));
   thread_ = std::thread([this] { run(); });
   spdlog::info("camera {}: started ({}, fps limit {}, tiling {}{})", camera_.name, redact_url(camera_.url),
@@ -80,8 +89,50 @@ void CameraWorker::stop() {
   source_->stop(); // wakes wait_frame
   if (thread_.joinable()) thread_.join();
   pipeline_->stop(); // closes open events (on this thread: the camera thread has ended)
+  {
+    std::lock_guard lock(mutex_);
+    next_pipeline_.reset(); // an update the thread never took: it opened nothing
+  }
   frame_ready_.notify_all();
+  updated_.notify_all();
   spdlog::info("camera {}: stopped", camera_.name);
+}
+
+bool CameraWorker::update(const config::CameraConfig& camera) {
+  if (stopping_ || !same_stream(config(), camera)) return false;
+  std::unique_ptr<CameraPipeline> next = make_pipeline(camera); // throws for refused settings
+  std::unique_lock lock(mutex_);
+  if (stopping_) return false;
+  next_pipeline_ = std::move(next); // replaces an update not taken yet
+  next_camera_ = camera;
+  const std::uint64_t ticket = ++updates_asked_;
+  updated_.wait(lock, [&] { return updates_applied_ >= ticket || stopping_; });
+  return updates_applied_ >= ticket;
+}
+
+void CameraWorker::apply_update(FpsLimiter& limiter) {
+  std::unique_ptr<CameraPipeline> previous;
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(mutex_);
+    if (!next_pipeline_) return;
+    previous = std::move(pipeline_);
+    pipeline_ = std::move(next_pipeline_);
+    if (next_camera_.fps_limit != camera_.fps_limit) limiter = FpsLimiter(next_camera_.fps_limit);
+    camera_ = next_camera_;
+    ticket = updates_asked_;
+  }
+  // Tracks and open events go on in the new pipeline; whatever cannot closes now.
+  pipeline_->continue_from(*previous);
+  previous.reset();
+  {
+    std::lock_guard lock(mutex_);
+    updates_applied_ = ticket;
+  }
+  updated_.notify_all();
+  const std::string thread_name = ("cam-" + camera_.name).substr(0, 15); // Linux: 15 characters
+  pthread_setname_np(pthread_self(), thread_name.c_str());
+  spdlog::info("camera {}: settings updated (same stream: tracks and events go on)", camera_.name);
 }
 
 void CameraWorker::run() {
@@ -89,18 +140,23 @@ void CameraWorker::run() {
   pthread_setname_np(pthread_self(), thread_name.c_str());
   FpsLimiter limiter(camera_.fps_limit);
   std::int64_t last_seq = 0;
+  const auto want = [&limiter](const video::LiveFrame& f) { return limiter.accept(f.arrived); };
+  video::LiveFrame frame;
   while (!stopping_) {
-    video::LiveFrame frame;
-    if (!source_->wait_frame(last_seq, frame, kWaitSlice)) continue;
+    // Frames the fps limit refuses come back unconverted (empty bgr): no colour conversion
+    // for a frame nobody looks at.
+    apply_update(limiter);
+    if (!source_->wait_frame(last_seq, frame, kWaitSlice, want)) continue;
+    apply_update(limiter); // it may have come while waiting: the frame gets the new settings
     last_seq = frame.seq;
-    {
-      std::lock_guard lock(mutex_);
-      latest_decoded_ = frame.bgr;
-    }
-    if (!limiter.accept(frame.arrived)) {
+    if (frame.bgr.empty()) {
       std::lock_guard lock(mutex_);
       counts_.frames_skipped_fps_limit++;
       continue;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      latest_decoded_ = frame.bgr;
     }
     try {
       const ProcessedFrame processed = pipeline_->process(frame.bgr, frame.seq, frame.arrived, frame.wall_ms);
@@ -194,6 +250,11 @@ WorkerStats CameraWorker::stats() const {
     if (span_s > 0) s.processed_fps = static_cast<double>(count - 1) / span_s;
   }
   return s;
+}
+
+config::CameraConfig CameraWorker::config() const {
+  std::lock_guard lock(mutex_);
+  return camera_;
 }
 
 video::SourceStatus CameraWorker::source_status() const {

@@ -5,9 +5,10 @@
 //   CameraWorker worker(id, camera, WorkerContext{shared, store, defaults, on_frame, on_event});
 //   ...                                     // started by the constructor
 //   worker.wait_jpeg(last_seq, true, 1s, seq);
+//   worker.update(new_settings);            // same stream: applied between two frames
 //   worker.stop();                          // joins; open events are closed
 //
-// Loop: wait_frame -> FpsLimiter (skipped frames counted) -> CameraPipeline::process
+// Loop: wait_frame -> FpsLimiter (skipped frames counted, never converted to BGR) -> CameraPipeline::process
 // -> latest processed frame kept for viewers -> stats -> on_frame. An exception from a
 // frame is caught, logged (the URL redacted; at most one line per 10 s after the first)
 // and the loop goes on with the next frame.
@@ -95,8 +96,17 @@ public:
   // Idempotent.
   void stop();
 
+  // New settings for the same stream (url, rtsp_transport and loop unchanged): the source
+  // keeps its connection, and a new CameraPipeline takes over the old one's tracks and open
+  // events (CameraPipeline::continue_from) between two frames, so an update neither
+  // reconnects nor closes and reopens events. Blocks until the camera thread has switched
+  // (at most one frame) or the worker stops. Returns false, changing nothing, when the
+  // stream differs or the worker is stopping: the caller restarts the worker instead.
+  // Throws Error, changing nothing, for settings the pipeline refuses.
+  bool update(const config::CameraConfig& camera);
+
   std::int64_t id() const { return id_; }
-  const config::CameraConfig& config() const { return camera_; }
+  config::CameraConfig config() const;
   bool running() const { return !stopping_; }
 
   WorkerStats stats() const;
@@ -111,8 +121,8 @@ public:
   // with seq > after_seq; nullptr on timeout or stop. `seq` receives its number.
   std::shared_ptr<const std::vector<unsigned char>>
   wait_jpeg(std::int64_t after_seq, bool annotated, std::chrono::milliseconds timeout, std::int64_t& seq);
-  // The newest decoded frame (processed or not; shared, do not write into it). Empty
-  // when none yet.
+  // The newest frame taken for processing (frames the fps limit skips are never
+  // converted to BGR; shared, do not write into it). Empty when none yet.
   cv::Mat latest_frame() const;
   // The newest processed frame's result (seq 0 when none yet).
   FrameResult latest_result() const;
@@ -129,13 +139,16 @@ private:
   };
 
   void run();
+  // Camera thread: switches to a pipeline update() left, if any.
+  void apply_update(FpsLimiter& limiter);
+  std::unique_ptr<CameraPipeline> make_pipeline(const config::CameraConfig& camera);
   void publish(const ProcessedFrame& processed, const cv::Mat& frame);
   void log_failure(std::int64_t seq, const std::string& what);
 
   const std::int64_t id_;
-  const config::CameraConfig camera_;
+  config::CameraConfig camera_; // written by the camera thread under mutex_ (apply_update)
   WorkerContext context_;
-  std::unique_ptr<CameraPipeline> pipeline_;
+  std::unique_ptr<CameraPipeline> pipeline_; // the camera thread's (and stop()'s, after the join)
   std::unique_ptr<video::LiveSource> source_;
   std::atomic<bool> stopping_{false};
   std::mutex stop_mutex_; // stop() from two threads: the second waits for the first
@@ -144,6 +157,10 @@ private:
 
   mutable std::mutex mutex_; // everything below
   std::condition_variable frame_ready_;
+  std::condition_variable updated_; // update(): the camera thread took the new pipeline
+  std::unique_ptr<CameraPipeline> next_pipeline_;
+  config::CameraConfig next_camera_;
+  std::uint64_t updates_asked_ = 0, updates_applied_ = 0;
   cv::Mat latest_decoded_;
   cv::Mat latest_processed_;
   FrameResult latest_result_;

@@ -129,6 +129,26 @@ void EventTracker::stop() {
   }
 }
 
+void EventTracker::continue_from(EventTracker& previous) {
+  std::map<int, Tracked> tracked;
+  tracked.swap(previous.tracked_);
+  events_opened_ += previous.events_opened_;
+  previous.events_opened_ = 0;
+  // The N-of-M history of tracks not yet confirmed starts over when N or M changed.
+  const bool same_rule = confirmation_.options().required == previous.confirmation_.options().required &&
+                         confirmation_.options().window == previous.confirmation_.options().window;
+  if (same_rule) std::swap(confirmation_, previous.confirmation_);
+  previous.confirmation_.clear();
+  for (auto& [id, t] : tracked) {
+    if (!is_event_class(t.record.class_id)) {
+      close(t);
+      continue;
+    }
+    t.record.camera_name = options_.camera_name;
+    tracked_.emplace(id, std::move(t)); // an open event needs no confirmation again
+  }
+}
+
 void EventTracker::open(Tracked& t, std::int64_t now_ms) {
   t.record.updated_ms = now_ms;
   t.record.end_ms.reset();

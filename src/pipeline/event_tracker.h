@@ -72,6 +72,11 @@ public:
   // Closes every open event and forgets every track; a store failure is logged and
   // the other events still close. Idempotent.
   void stop();
+  // Takes over `previous`'s tracks and open events (the camera's settings changed, not its
+  // stream): they go on under this tracker's options, with no close and no reopen; an open
+  // event whose class is no longer an event class closes now. `previous` is left empty
+  // (its stop() closes nothing). Both must track the same camera with the same model.
+  void continue_from(EventTracker& previous);
 
   std::int64_t events_opened() const { return events_opened_; }
   int open_events() const;

@@ -74,16 +74,16 @@ std::unique_ptr<System> System::start(const config::Config& config) {
   impl->started = std::chrono::steady_clock::now();
 
   // The model first: a bad model path is the likeliest failure and nothing has started.
-  if (config.model.precision != "fp32") {
+  const std::optional<engine::Precision> precision = engine::parse_precision(config.model.precision);
+  if (!precision) {
     throw config::ConfigError(
         config.source_path,
-        {{"model.precision", "'" + config.model.precision +
-                                 "': this build's engine runs fp32 only (bf16 and int8 are "
-                                 "planned)"}});
+        {{"model.precision", "'" + config.model.precision + "': expected fp32, bf16 or int8"}});
   }
   const std::string model_path = config.model.path.empty() ? default_model_path() : config.model.path;
   detect::DetectorOptions options;
   options.session.threads = config.model.threads;
+  options.session.precision = *precision;
   options.labels_path = config.model.labels;
   detect::Detector detector = detect::Detector::open(model_path, options);
   impl->class_names = detector.class_names();
@@ -346,6 +346,34 @@ std::optional<CameraInfo> System::update_camera(std::int64_t id, const config::C
     return std::nullopt;
   // A renamed config camera must not come back under its old name on the next start.
   if (old_name != camera.name) s.remember_deleted_config_camera(old_name);
+  std::shared_ptr<CameraWorker> running;
+  {
+    std::lock_guard lock(s.cameras_mutex);
+    const auto it = s.cameras.find(id);
+    if (it == s.cameras.end()) return std::nullopt;
+    running = it->second.worker;
+  }
+  // The same stream: the running worker takes the new settings between two frames, its
+  // tracks and open events going on (a restart would close and reopen every event).
+  bool updated_in_place = false;
+  if (running && camera.enabled) {
+    try {
+      updated_in_place = running->update(camera);
+    } catch (const std::exception& e) {
+      spdlog::warn("camera {}: new settings refused by the running worker ({}): restarting it", camera.name,
+                   e.what());
+    }
+  }
+  if (updated_in_place) {
+    std::lock_guard lock(s.cameras_mutex);
+    const auto it = s.cameras.find(id);
+    if (it == s.cameras.end()) return std::nullopt;
+    it->second.config = camera;
+    it->second.problem.clear();
+    spdlog::info("camera {}: updated", camera.name);
+    return s.info(id, it->second);
+  }
+  running.reset();
   std::shared_ptr<CameraWorker> old_worker;
   {
     std::lock_guard lock(s.cameras_mutex);

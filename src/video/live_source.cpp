@@ -100,7 +100,16 @@ struct LiveSource::Impl {
   mutable std::mutex mutex;
   std::condition_variable frame_ready; // wait_frame
   std::condition_variable wake;        // the decode thread's backoff and pacing sleeps
-  std::optional<LiveFrame> slot;
+  // The newest frame, still in the decoder's pixel format: converting to BGR costs about as
+  // much as decoding, so only frames a consumer takes (and wants) are converted.
+  struct Pending {
+    DecodedPicture picture;
+    std::int64_t seq = 0;
+    double pts_s = 0;
+    Clock::time_point arrived;
+    std::int64_t wall_ms = 0;
+  };
+  std::optional<Pending> slot;
   SourceStatus status;
   Clock::time_point retry_at;
   std::deque<Clock::time_point> arrivals;
@@ -109,13 +118,16 @@ struct LiveSource::Impl {
   std::mutex join_mutex;
   std::thread thread;
 
+  std::mutex convert_mutex; // consumers (normally one): the converter is not thread-safe
+  BgrConverter converter;
+
   // Decode thread state.
   bool opened_before = false;
   Pacer pacer;
 
   void run();
   Session play(bool loop_restart);
-  void publish(Frame& frame);
+  void publish(DecodedPicture& picture);
   void set_state(SourceState state);
   // Sleeps until `until` unless stop() comes first (then false).
   bool sleep_until(Clock::time_point until);
@@ -152,30 +164,32 @@ std::string LiveSource::Impl::describe_failure(const std::string& error,
   return error; // VideoReader's messages name the URL redacted
 }
 
-void LiveSource::Impl::publish(Frame& frame) {
-  LiveFrame live;
-  live.bgr = std::move(frame.bgr);
-  live.pts_s = frame.timestamp_s;
-  live.arrived = Clock::now();
-  live.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
+void LiveSource::Impl::publish(DecodedPicture& picture) {
+  Pending pending;
+  pending.pts_s = picture.timestamp_s;
+  pending.arrived = Clock::now();
+  pending.wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  const int width = picture.width(), height = picture.height();
+  pending.picture = std::move(picture);
+  std::optional<Pending> dropped; // released outside the lock
   {
     std::lock_guard lock(mutex);
-    live.seq = next_seq++;
+    pending.seq = next_seq++;
     if (slot) {
       ++status.frames_dropped;
-      frame.bgr = std::move(slot->bgr); // never handed out: decode the next frame into it
+      dropped = std::move(slot);
     }
-    status.width = live.bgr.cols;
-    status.height = live.bgr.rows;
+    status.width = width;
+    status.height = height;
     ++status.frames_decoded;
     if (!stopping.load()) status.state = SourceState::kLive;
-    arrivals.push_back(live.arrived);
+    arrivals.push_back(pending.arrived);
     while (arrivals.size() > kMaxArrivals ||
-           (arrivals.size() > 2 && live.arrived - arrivals.front() > seconds_to_duration(kFpsWindowS)))
+           (arrivals.size() > 2 && pending.arrived - arrivals.front() > seconds_to_duration(kFpsWindowS)))
       arrivals.pop_front();
-    slot = std::move(live);
+    slot = std::move(pending);
   }
   frame_ready.notify_all();
 }
@@ -214,7 +228,7 @@ LiveSource::Impl::Session LiveSource::Impl::play(bool loop_restart) {
 
   const bool pace = kind == SourceKind::kFile && options.pace_files;
   Session session;
-  Frame frame; // publish() hands back the buffer of a dropped frame to decode into
+  DecodedPicture frame;
   while (true) {
     // open_timeout_s covers connecting and the first frame together (a camera may send its
     // first key frame only after a second or two); each later frame has read_timeout_s.
@@ -291,15 +305,39 @@ LiveSource::LiveSource(std::string url, SourceOptions options)
 LiveSource::~LiveSource() { stop(); }
 
 bool LiveSource::wait_frame(std::int64_t after_seq, LiveFrame& frame, std::chrono::milliseconds timeout) {
+  return wait_frame(after_seq, frame, timeout, {});
+}
+
+bool LiveSource::wait_frame(std::int64_t after_seq, LiveFrame& frame, std::chrono::milliseconds timeout,
+                            const std::function<bool(const LiveFrame&)>& want) {
   Impl& s = *impl_;
-  std::unique_lock lock(s.mutex);
-  const auto ready = [&] {
-    return s.stopping.load() || (s.slot && s.slot->seq > after_seq) || s.status.state == SourceState::kEnded;
-  };
-  s.frame_ready.wait_for(lock, timeout, ready);
-  if (s.stopping.load() || !s.slot || s.slot->seq <= after_seq) return false;
-  frame = std::move(*s.slot);
-  s.slot.reset();
+  std::optional<Impl::Pending> taken;
+  {
+    std::unique_lock lock(s.mutex);
+    const auto ready = [&] {
+      return s.stopping.load() || (s.slot && s.slot->seq > after_seq) ||
+             s.status.state == SourceState::kEnded;
+    };
+    s.frame_ready.wait_for(lock, timeout, ready);
+    if (s.stopping.load() || !s.slot || s.slot->seq <= after_seq) return false;
+    taken = std::move(s.slot);
+    s.slot.reset();
+  }
+  frame.seq = taken->seq;
+  frame.pts_s = taken->pts_s;
+  frame.arrived = taken->arrived;
+  frame.wall_ms = taken->wall_ms;
+  // Never written in place: the caller may still share the previous frame's pixels.
+  frame.bgr.release();
+  if (want && !want(frame)) return true;
+  try {
+    std::lock_guard lock(s.convert_mutex);
+    s.converter.convert(taken->picture, frame.bgr);
+  } catch (const Error& e) {
+    std::lock_guard lock(s.mutex);
+    s.status.last_error = s.shown_url + ": " + e.what();
+    return false;
+  }
   return true;
 }
 

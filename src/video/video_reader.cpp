@@ -40,7 +40,8 @@ struct VideoReader::Impl {
   std::function<bool()> interrupt; // ReaderOptions::interrupt; FFmpeg polls it through on_interrupt
   AVFormatContext* format = nullptr;
   AVCodecContext* codec = nullptr;
-  SwsContext* sws = nullptr;
+  BgrConverter converter; // read(Frame&)
+  DecodedPicture picture; // read(Frame&): the frame being converted
   AVPacket* packet = nullptr;
   AVFrame* frame = nullptr;
   int stream_index = -1;
@@ -57,7 +58,6 @@ struct VideoReader::Impl {
   }
 
   ~Impl() {
-    sws_freeContext(sws);
     av_frame_free(&frame);
     av_packet_free(&packet);
     avcodec_free_context(&codec);
@@ -68,25 +68,19 @@ struct VideoReader::Impl {
     throw Error(redact_url(url) + ": " + what + (code < 0 ? ": " + av_error_text(code) : std::string()));
   }
 
-  // Converts the decoded AVFrame into out.bgr.
-  void convert(Frame& out) {
-    const int w = frame->width, h = frame->height;
-    sws = sws_getCachedContext(sws, w, h, static_cast<AVPixelFormat>(frame->format), w, h, AV_PIX_FMT_BGR24,
-                               SWS_BILINEAR, nullptr, nullptr, nullptr);
-    if (sws == nullptr) fail("cannot convert the decoded pixel format", 0);
-    out.bgr.create(h, w, CV_8UC3);
-    std::uint8_t* dst[4] = {out.bgr.data, nullptr, nullptr, nullptr};
-    int dst_stride[4] = {static_cast<int>(out.bgr.step[0]), 0, 0, 0};
-    sws_scale(sws, frame->data, frame->linesize, 0, h, dst, dst_stride);
-    std::int64_t pts = frame->best_effort_timestamp;
+  // Numbers and timestamps the decoded frame (in `frame`).
+  void stamp(std::int64_t& index, double& timestamp_s) {
+    const std::int64_t pts = frame->best_effort_timestamp;
     if (pts != AV_NOPTS_VALUE && first_pts == AV_NOPTS_VALUE) first_pts = pts;
     if (pts != AV_NOPTS_VALUE) {
-      out.timestamp_s = static_cast<double>(pts - first_pts) * av_q2d(time_base);
+      timestamp_s = static_cast<double>(pts - first_pts) * av_q2d(time_base);
     } else {
-      out.timestamp_s = info.fps > 0 ? static_cast<double>(next_index) / info.fps : 0.0;
+      timestamp_s = info.fps > 0 ? static_cast<double>(next_index) / info.fps : 0.0;
     }
-    out.index = next_index++;
+    index = next_index++;
   }
+  // Decodes the next frame into `frame` (false at the end of the stream).
+  bool decode_next();
 };
 
 VideoReader::VideoReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -177,43 +171,102 @@ VideoReader VideoReader::open(const std::string& url, const ReaderOptions& optio
 
 const VideoInfo& VideoReader::info() const { return impl_->info; }
 
-bool VideoReader::read(Frame& out) {
-  Impl& s = *impl_;
-  while (!s.finished) {
-    int rc = avcodec_receive_frame(s.codec, s.frame);
-    if (rc == 0) {
-      s.convert(out);
-      av_frame_unref(s.frame);
-      return true;
-    }
+bool VideoReader::Impl::decode_next() {
+  while (!finished) {
+    int rc = avcodec_receive_frame(codec, frame);
+    if (rc == 0) return true;
     if (rc == AVERROR_EOF) {
-      s.finished = true;
+      finished = true;
       break;
     }
-    if (rc != AVERROR(EAGAIN)) s.fail("decode error at frame " + std::to_string(s.next_index), rc);
-    if (s.draining) {
-      s.finished = true;
+    if (rc != AVERROR(EAGAIN)) fail("decode error at frame " + std::to_string(next_index), rc);
+    if (draining) {
+      finished = true;
       break;
     }
     // The decoder wants more input.
-    rc = av_read_frame(s.format, s.packet);
+    rc = av_read_frame(format, packet);
     if (rc == AVERROR_EOF) {
-      s.draining = true;
-      avcodec_send_packet(s.codec, nullptr);
+      draining = true;
+      avcodec_send_packet(codec, nullptr);
       continue;
     }
-    if (rc < 0) s.fail("read error at frame " + std::to_string(s.next_index), rc);
-    if (s.packet->stream_index == s.stream_index) {
-      rc = avcodec_send_packet(s.codec, s.packet);
-      av_packet_unref(s.packet);
+    if (rc < 0) fail("read error at frame " + std::to_string(next_index), rc);
+    if (packet->stream_index == stream_index) {
+      rc = avcodec_send_packet(codec, packet);
+      av_packet_unref(packet);
       if (rc < 0 && rc != AVERROR(EAGAIN) && rc != AVERROR_INVALIDDATA) {
-        s.fail("decode error at frame " + std::to_string(s.next_index), rc);
+        fail("decode error at frame " + std::to_string(next_index), rc);
       }
     } else {
-      av_packet_unref(s.packet);
+      av_packet_unref(packet);
     }
   }
   return false;
+}
+
+bool VideoReader::read(Frame& out) {
+  Impl& s = *impl_;
+  if (!read(s.picture)) return false;
+  out.index = s.picture.index;
+  out.timestamp_s = s.picture.timestamp_s;
+  try {
+    s.converter.convert(s.picture, out.bgr);
+  } catch (const Error& e) {
+    s.fail(e.what(), 0);
+  }
+  s.picture.reset(); // the buffer goes back to the decoder's pool
+  return true;
+}
+
+bool VideoReader::read(DecodedPicture& out) {
+  Impl& s = *impl_;
+  if (!s.decode_next()) return false;
+  s.stamp(out.index, out.timestamp_s);
+  av_frame_unref(out.frame_);
+  av_frame_move_ref(out.frame_, s.frame);
+  return true;
+}
+
+// --- DecodedPicture, BgrConverter ---------------------------------------------------
+
+DecodedPicture::DecodedPicture() : frame_(av_frame_alloc()) {
+  if (frame_ == nullptr) throw Error("out of memory (av_frame_alloc)");
+}
+
+DecodedPicture::~DecodedPicture() { av_frame_free(&frame_); }
+
+DecodedPicture::DecodedPicture(DecodedPicture&& other) noexcept : DecodedPicture() {
+  *this = std::move(other);
+}
+
+DecodedPicture& DecodedPicture::operator=(DecodedPicture&& other) noexcept {
+  if (this == &other) return *this;
+  av_frame_unref(frame_);
+  av_frame_move_ref(frame_, other.frame_); // leaves `other` an empty frame
+  index = other.index;
+  timestamp_s = other.timestamp_s;
+  return *this;
+}
+
+bool DecodedPicture::empty() const { return frame_->buf[0] == nullptr && frame_->data[0] == nullptr; }
+int DecodedPicture::width() const { return frame_->width; }
+int DecodedPicture::height() const { return frame_->height; }
+void DecodedPicture::reset() { av_frame_unref(frame_); }
+
+BgrConverter::~BgrConverter() { sws_freeContext(sws_); }
+
+void BgrConverter::convert(const DecodedPicture& picture, cv::Mat& bgr) {
+  if (picture.empty()) throw Error("no decoded picture to convert");
+  const AVFrame* frame = picture.frame_;
+  const int w = frame->width, h = frame->height;
+  sws_ = sws_getCachedContext(sws_, w, h, static_cast<AVPixelFormat>(frame->format), w, h, AV_PIX_FMT_BGR24,
+                              SWS_BILINEAR, nullptr, nullptr, nullptr);
+  if (sws_ == nullptr) throw Error("cannot convert the decoded pixel format");
+  bgr.create(h, w, CV_8UC3);
+  std::uint8_t* dst[4] = {bgr.data, nullptr, nullptr, nullptr};
+  int dst_stride[4] = {static_cast<int>(bgr.step[0]), 0, 0, 0};
+  sws_scale(sws_, frame->data, frame->linesize, 0, h, dst, dst_stride);
 }
 
 } // namespace tilescope::video

@@ -225,6 +225,62 @@ TEST(LiveSource, SlowConsumerGetsTheNewestFrameAndDropsAreCounted) {
       << status.frames_decoded << " decoded, " << status.frames_dropped << " dropped, " << taken << " taken";
 }
 
+// Frames stay decoded in the slot; the consumer converts the ones it wants. A refused frame
+// comes back with every field but the pixels, and counts as taken (not dropped).
+TEST(LiveSource, RefusedFramesAreTakenWithoutConversion) {
+  const std::string clip = make_clip("refuse.mp4", 30, 25.0);
+  LiveSource source(clip);
+  LiveFrame frame;
+  std::int64_t last_seq = 0;
+  int asked = 0, converted = 0, refused = 0;
+  const auto every_other = [&](const LiveFrame& f) {
+    EXPECT_TRUE(f.bgr.empty()) << "asked before converting";
+    EXPECT_GT(f.seq, 0);
+    EXPECT_GT(f.wall_ms, 0);
+    return asked++ % 2 == 0;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  while (asked < 10 && seconds_since(start) < 10.0) {
+    if (!source.wait_frame(last_seq, frame, 1000ms, every_other)) continue;
+    EXPECT_GT(frame.seq, last_seq);
+    last_seq = frame.seq;
+    if (frame.bgr.empty()) {
+      ++refused;
+      continue;
+    }
+    ++converted;
+    EXPECT_EQ(frame.bgr.size(), cv::Size(160, 120));
+    EXPECT_EQ(frame.bgr.type(), CV_8UC3);
+    // The clip's background colour (40, 90, 160) survives the codec and the conversion.
+    const cv::Vec3b corner = frame.bgr.at<cv::Vec3b>(110, 150);
+    EXPECT_NEAR(corner[0], 40, 8);
+    EXPECT_NEAR(corner[1], 90, 8);
+    EXPECT_NEAR(corner[2], 160, 8);
+  }
+  EXPECT_EQ(converted + refused, asked);
+  EXPECT_GE(converted, 4);
+  EXPECT_GE(refused, 4);
+}
+
+// The slot hands out a new buffer each time: a frame kept by the consumer (the worker's
+// latest frame, shared with viewers) is never overwritten by the next one.
+TEST(LiveSource, TakenFramesKeepTheirPixels) {
+  const std::string clip = make_clip("keep.mp4", 20, 25.0);
+  LiveSource source(clip);
+  LiveFrame frame;
+  std::int64_t last_seq = 0;
+  std::vector<std::pair<cv::Mat, cv::Mat>> kept; // shared, copy
+  const auto start = std::chrono::steady_clock::now();
+  while (kept.size() < 5 && seconds_since(start) < 10.0) {
+    if (!source.wait_frame(last_seq, frame, 1000ms)) continue;
+    last_seq = frame.seq;
+    kept.emplace_back(frame.bgr, frame.bgr.clone());
+  }
+  ASSERT_EQ(kept.size(), 5u);
+  for (const auto& [shared, copy] : kept)
+    EXPECT_EQ(cv::norm(shared, copy, cv::NORM_INF), 0.0);
+}
+
 TEST(LiveSource, WaitFrameTimesOut) {
   SourceOptions options;
   options.backoff_initial_s = 10;

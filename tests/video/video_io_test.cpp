@@ -54,6 +54,42 @@ TEST(VideoIo, WriteThenReadBack) {
   EXPECT_EQ(count, n);
 }
 
+// read(DecodedPicture) + BgrConverter gives what read(Frame) gives, frame by frame.
+TEST(VideoIo, DecodedPicturesConvertLikeFrames) {
+  const fs::path file = temp_dir() / "pictures.mp4";
+  const int w = 160, h = 120, n = 12;
+  {
+    VideoWriter writer = VideoWriter::open(file.string(), w, h, 10.0);
+    for (int i = 0; i < n; ++i)
+      writer.write(synthetic_frame(i, w, h));
+    writer.close();
+  }
+  VideoReader frames = VideoReader::open(file.string());
+  VideoReader pictures = VideoReader::open(file.string());
+  BgrConverter converter;
+  Frame frame;
+  DecodedPicture picture;
+  EXPECT_TRUE(picture.empty());
+  EXPECT_THROW(converter.convert(picture, frame.bgr), Error);
+  int count = 0;
+  while (frames.read(frame)) {
+    ASSERT_TRUE(pictures.read(picture)) << "frame " << count;
+    EXPECT_FALSE(picture.empty());
+    EXPECT_EQ(picture.width(), w);
+    EXPECT_EQ(picture.height(), h);
+    EXPECT_EQ(picture.index, frame.index);
+    EXPECT_DOUBLE_EQ(picture.timestamp_s, frame.timestamp_s);
+    DecodedPicture moved = std::move(picture); // a reference moves, the pixels stay put
+    EXPECT_TRUE(picture.empty());
+    cv::Mat bgr;
+    converter.convert(moved, bgr);
+    EXPECT_EQ(cv::norm(bgr, frame.bgr, cv::NORM_INF), 0.0) << "frame " << count;
+    ++count;
+  }
+  EXPECT_FALSE(pictures.read(picture));
+  EXPECT_EQ(count, n);
+}
+
 TEST(VideoIo, SampleVideoFromOpencvDoc) {
   const std::string path = "/usr/share/doc/opencv-doc/examples/data/vtest.avi";
   if (!fs::exists(path)) GTEST_SKIP() << path << " missing (scripts/setup installs opencv-doc)";

@@ -7,9 +7,10 @@
 //
 // The decode thread opens the URL (FFmpeg: RTSP over TCP or UDP, HTTP(S) MJPEG /
 // MPEG-TS / HLS, files, V4L2 devices such as /dev/video0), decodes every frame and
-// publishes it into a one-frame slot; a frame not taken before the next one arrives
-// is counted as dropped, so latency stays bounded when the consumer is slower than
-// the camera. Open and read operations time out (FFmpeg's interrupt callback); on
+// publishes it, as decoded (YUV, a reference to the decoder's buffer), into a one-frame
+// slot; a frame not taken before the next one arrives is counted as dropped, so latency
+// stays bounded when the consumer is slower than the camera. The consumer converts the
+// frames it takes to BGR. Open and read operations time out (FFmpeg's interrupt callback); on
 // any failure or end of stream the source waits (exponential backoff with jitter)
 // and reconnects. Files are paced at their frame rate and, with `loop`, start over
 // at the end (reconnecting is then just reopening). Nothing here logs a URL with its
@@ -18,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <opencv2/core/mat.hpp>
 #include <string>
@@ -58,7 +60,7 @@ struct SourceStatus {
 };
 
 struct LiveFrame {
-  cv::Mat bgr;                                   // 8-bit BGR; owned (the slot hands it over)
+  cv::Mat bgr;                                   // 8-bit BGR; its own buffer
   std::int64_t seq = 0;                          // 1, 2, ... over the life of the source, across reconnects
   double pts_s = 0;                              // presentation time within the current connection
   std::chrono::steady_clock::time_point arrived; // when decoding finished
@@ -74,9 +76,16 @@ public:
   LiveSource& operator=(const LiveSource&) = delete;
 
   // Waits until a frame with seq > after_seq is in the slot (or `timeout`, or stop),
-  // moves it into `frame` and returns true; false on timeout or stop, and at once when a
-  // file without loop has ended and its last frame was taken.
+  // takes it, converts it to BGR into `frame` (on the caller's thread: the slot keeps
+  // frames as decoded, so frames nobody takes are never converted) and returns true;
+  // false on timeout or stop, and at once when a file without loop has ended and its
+  // last frame was taken. `frame.bgr` gets a new buffer (never the one it held).
   bool wait_frame(std::int64_t after_seq, LiveFrame& frame, std::chrono::milliseconds timeout);
+  // The same, but asks `want` first (with every field of `frame` set except bgr): a frame
+  // it refuses is taken without being converted and returned with `frame.bgr` empty.
+  // `want` runs on the caller's thread, with no lock held.
+  bool wait_frame(std::int64_t after_seq, LiveFrame& frame, std::chrono::milliseconds timeout,
+                  const std::function<bool(const LiveFrame&)>& want);
   SourceStatus status() const;
   const std::string& url() const; // as given (with password: do not log it)
   // Stops the thread (interrupting a blocking open or read). Idempotent.

@@ -1,6 +1,10 @@
 // VideoReader: decodes a video file or stream (anything FFmpeg opens: files in
 // any container, RTSP, HTTP) into BGR frames, one at a time, on the caller's
 // thread. Not thread-safe; one reader per thread.
+//
+// A caller that may drop frames (a live camera keeping only the newest) reads
+// DecodedPicture instead and converts only the frames it keeps: the colour conversion
+// to BGR costs about as much as decoding a frame.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +12,9 @@
 #include <memory>
 #include <opencv2/core/mat.hpp>
 #include <string>
+
+struct AVFrame; // FFmpeg's
+struct SwsContext;
 
 namespace tilescope::video {
 
@@ -23,6 +30,49 @@ struct Frame {
   cv::Mat bgr;              // 8-bit BGR, width x height
   std::int64_t index = 0;   // 0-based decode order
   double timestamp_s = 0.0; // presentation time from the stream start
+};
+
+// A decoded frame before colour conversion: a reference to the decoder's buffer (no
+// copy), so keeping it costs nothing but that buffer. Movable, not copyable.
+class DecodedPicture {
+public:
+  DecodedPicture();
+  ~DecodedPicture();
+  DecodedPicture(DecodedPicture&& other) noexcept;
+  DecodedPicture& operator=(DecodedPicture&& other) noexcept;
+  DecodedPicture(const DecodedPicture&) = delete;
+  DecodedPicture& operator=(const DecodedPicture&) = delete;
+
+  bool empty() const;
+  int width() const;
+  int height() const;
+  void reset(); // releases the buffer
+
+  std::int64_t index = 0;   // 0-based decode order
+  double timestamp_s = 0.0; // presentation time from the stream start
+
+private:
+  friend class VideoReader;
+  friend class BgrConverter;
+  AVFrame* frame_ = nullptr; // never null after construction (moved-from: a fresh empty one)
+};
+
+// Converts DecodedPicture to 8-bit BGR; keeps FFmpeg's scaler between calls (one per
+// frame size and pixel format). Not thread-safe: one converter per thread, or a lock.
+class BgrConverter {
+public:
+  BgrConverter() = default;
+  ~BgrConverter();
+  BgrConverter(const BgrConverter&) = delete;
+  BgrConverter& operator=(const BgrConverter&) = delete;
+
+  // Writes `picture` into `bgr` (allocated when its size or type differ: a Mat shared
+  // with someone else must be released first). Throws Error when the picture is empty or
+  // its pixel format cannot be converted.
+  void convert(const DecodedPicture& picture, cv::Mat& bgr);
+
+private:
+  SwsContext* sws_ = nullptr;
 };
 
 struct ReaderOptions {
@@ -54,6 +104,8 @@ public:
   // Decodes the next frame into `frame`. Returns false at the end of the stream.
   // Throws Error on a read or decode failure (a corrupt file mid-way).
   bool read(Frame& frame);
+  // The same without the conversion to BGR (BgrConverter does it when wanted).
+  bool read(DecodedPicture& picture);
 
 private:
   struct Impl;
