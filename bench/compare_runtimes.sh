@@ -4,11 +4,14 @@
 #
 #   bench/compare_runtimes.sh [--build DIR] [--out DIR] [--models yolov8n,yolo11n] [--batches 1,4]
 #                             [--threads 2] [--runs 20] [--warmup 3] [--opset 17] [--imgsz 640]
-#                             [--runtimes tilescope,onnxruntime,pytorch]
+#                             [--runtimes tilescope,onnxruntime,pytorch] [--precisions fp32,bf16,int8]
+#                             [--calib DIR]
 #
 # Each runtime runs in its own process, one after another, so they never compete for cores.
 # Batch N uses a static batch-N export (like `yolo export batch=N`). tilescope's `bench model`
 # feeds its own seeded random input of the same shape (latency does not depend on the values).
+# --precisions: tilescope rows per precision; int8 runs the model quantized first with
+# `tilescope model quantize --calib DIR` (default: the opencv-doc photos, 20 of them).
 # Prints a markdown table and writes OUT/compare_runtimes.json (every raw result).
 # ONNX Runtime comes from bench/package.json, installed on first use with `npm ci --ignore-scripts`
 # (the CPU binaries ship inside the npm package; no install script or download is needed).
@@ -26,6 +29,8 @@ warmup=3
 opset=17
 imgsz=640
 runtimes="tilescope,onnxruntime,pytorch"
+precisions="fp32"
+calib=/usr/share/doc/opencv-doc/examples/data
 python=/usr/bin/python3  # Debian's python: has torch and onnx
 
 while [[ $# -gt 0 ]]; do
@@ -40,7 +45,9 @@ while [[ $# -gt 0 ]]; do
     --opset) opset="$2"; shift 2 ;;
     --imgsz) imgsz="$2"; shift 2 ;;
     --runtimes) runtimes="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --precisions) precisions="$2"; shift 2 ;;
+    --calib) calib="$2"; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "compare_runtimes.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -76,6 +83,7 @@ record() {
 
 IFS=, read -r -a model_list <<< "$models"
 IFS=, read -r -a batch_list <<< "$batches"
+IFS=, read -r -a precision_list <<< "$precisions"
 for batch in "${batch_list[@]}"; do
   dir="$out/replicas-b$batch"
   if ! "$python" "$root/tools/gen_replicas.py" --out "$dir" --models "$models" --opsets "$opset" --imgsz "$imgsz" \
@@ -89,8 +97,18 @@ for batch in "${batch_list[@]}"; do
     stem="$dir/${model}_op${opset}_${imgsz}${suffix}"
     echo "== $model batch $batch" >&2
     if wants tilescope && [[ -x "$tilescope" ]]; then
-      record tilescope "$model" "$batch" "$tilescope" bench model "$stem.onnx" --batch "$batch" \
-        --threads "$threads" --iters "$runs" --warmup "$warmup" --json
+      for precision in "${precision_list[@]}"; do
+        file="$stem.onnx"
+        if [[ "$precision" == int8 ]]; then
+          file="$stem.int8.onnx"
+          "$tilescope" model quantize "$stem.onnx" --calib "$calib" --n 20 --out "$file" > "$out/quantize.log" 2>&1 ||
+            { cat "$out/quantize.log" >&2; exit 1; }
+        fi
+        name=tilescope
+        [[ "$precision" != fp32 ]] && name="tilescope-$precision"
+        record "$name" "$model" "$batch" "$tilescope" bench model "$file" --batch "$batch" \
+          --threads "$threads" --iters "$runs" --warmup "$warmup" --precision "$precision" --json
+      done
     fi
     if wants onnxruntime; then
       record onnxruntime "$model" "$batch" node "$here/ort_bench.mjs" --model "$stem.onnx" \

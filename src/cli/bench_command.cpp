@@ -1,6 +1,9 @@
 // `tilescope bench model`: latency and memory of one model on random input.
+// With several precisions (--precision fp32,bf16) the sessions run in turn,
+// one timed run each per round, so that every precision sees the same load.
 #include "commands.h"
 #include "default_model.h"
+#include "detector_options.h"
 #include "tilescope/detect/detector.h"
 #include "tilescope/engine/onnx_import.h"
 #include "tilescope/engine/session.h"
@@ -13,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
+#include <sstream>
 #include <sys/resource.h>
 
 namespace tilescope::cli {
@@ -64,7 +68,7 @@ void add_bench_commands(CLI::App& app) {
   bench->require_subcommand(1);
   auto* model =
       bench->add_subcommand("model", "Latency (median, p90) and peak memory of a model on random input");
-  static std::string path, size, backend = "onednn";
+  static std::string path, size, backend = "onednn", precisions = "fp32";
   static int batch = 1, threads = 0, iters = 50, warmup = 5;
   static bool json = false;
   model->add_option("model", path, "ONNX file or TF.js model.json")->required();
@@ -75,26 +79,46 @@ void add_bench_commands(CLI::App& app) {
   model->add_option("--warmup", warmup, "Untimed runs first")->check(CLI::Range(0, 1000));
   model->add_option("--backend", backend, "reference | onednn")
       ->check(CLI::IsMember({"reference", "onednn"}));
-  model->add_flag("--json", json, "Print one JSON object");
+  model
+      ->add_option("--precision", precisions,
+                   "fp32 | bf16 | int8, or several comma-separated (fp32,bf16) timed in turn")
+      ->capture_default_str();
+  model->add_flag("--json", json, "Print one JSON object (one line per precision)");
   model->callback([] {
-    engine::Graph graph = engine::load_model(path);
+    const engine::Graph graph = engine::load_model(path);
     if (graph.inputs.size() != 1) throw Error(path + ": bench model supports single-input models");
     const engine::Shape shape = bench_shape(graph.inputs[0], batch, size);
-    engine::SessionOptions options;
-    options.backend = *engine::parse_backend(backend);
-    options.threads = threads;
-    options.input_shapes[graph.inputs[0].name] = shape;
+    std::vector<std::string> names;
+    std::stringstream list(precisions);
+    for (std::string item; std::getline(list, item, ',');)
+      names.push_back(item);
+    if (names.empty()) throw Error("--precision: give at least one of fp32, bf16, int8");
 
-    const auto t_load = std::chrono::steady_clock::now();
-    engine::Session session = [&] {
-      try {
-        return engine::Session::from_graph(std::move(graph), options);
-      } catch (const Error& e) {
-        throw Error(path + ": " + e.what());
-      }
-    }();
-    const double load_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_load).count();
+    struct Run {
+      std::string precision;
+      engine::Session session;
+      double load_ms = 0;
+      std::vector<double> ms;
+    };
+    std::vector<Run> runs;
+    for (const std::string& name : names) {
+      engine::SessionOptions options;
+      options.backend = *engine::parse_backend(backend);
+      options.threads = threads;
+      options.precision = precision_flag(name);
+      options.input_shapes[graph.inputs[0].name] = shape;
+      const auto t_load = std::chrono::steady_clock::now();
+      engine::Session session = [&] {
+        try {
+          return engine::Session::from_graph(graph.clone(), options);
+        } catch (const Error& e) {
+          throw Error(path + ": " + e.what());
+        }
+      }();
+      const double load_ms =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t_load).count();
+      runs.push_back(Run{name, std::move(session), load_ms, {}});
+    }
 
     engine::Tensor input(engine::DType::kFloat32, shape);
     std::mt19937 rng(0);
@@ -102,46 +126,55 @@ void add_bench_commands(CLI::App& app) {
     for (float& v : input.values<float>())
       v = uni(rng);
 
-    for (int i = 0; i < warmup; ++i)
-      session.run(input);
-    std::vector<double> ms;
+    for (int i = 0; i < warmup; ++i) {
+      for (Run& r : runs)
+        r.session.run(input);
+    }
     for (int i = 0; i < iters; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      session.run(input);
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      for (Run& r : runs) {
+        const auto t0 = std::chrono::steady_clock::now();
+        r.session.run(input);
+        r.ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      }
     }
-    const engine::MemoryReport mem = session.memory_report();
-    nlohmann::json j = {
-        {"model", path},
-        {"backend", backend},
-        {"input_shape", shape},
-        {"batch", batch},
-        {"threads", threads},
-        {"iters", iters},
-        {"load_ms", load_ms},
-        {"median_ms", percentile(ms, 0.5)},
-        {"p90_ms", percentile(ms, 0.9)},
-        {"min_ms", *std::min_element(ms.begin(), ms.end())},
-        {"peak_rss_mb", peak_rss_mb()},
-        {"weights_mb", static_cast<double>(mem.weight_bytes) / (1 << 20)},
-        {"activations_mb", static_cast<double>(mem.activation_bytes) / (1 << 20)},
-        {"activations_without_reuse_mb", static_cast<double>(mem.activation_naive_bytes) / (1 << 20)}};
-    if (json) {
-      std::cout << j.dump() << "\n";
-      return;
+    for (const Run& r : runs) {
+      const std::vector<double>& ms = r.ms;
+      const double load_ms = r.load_ms;
+      const engine::MemoryReport mem = r.session.memory_report();
+      nlohmann::json j = {
+          {"model", path},
+          {"backend", backend},
+          {"precision", r.precision},
+          {"input_shape", shape},
+          {"batch", batch},
+          {"threads", threads},
+          {"iters", iters},
+          {"load_ms", load_ms},
+          {"median_ms", percentile(ms, 0.5)},
+          {"p90_ms", percentile(ms, 0.9)},
+          {"min_ms", *std::min_element(ms.begin(), ms.end())},
+          {"peak_rss_mb", peak_rss_mb()},
+          {"weights_mb", static_cast<double>(mem.weight_bytes) / (1 << 20)},
+          {"activations_mb", static_cast<double>(mem.activation_bytes) / (1 << 20)},
+          {"activations_without_reuse_mb", static_cast<double>(mem.activation_naive_bytes) / (1 << 20)}};
+      if (json) {
+        std::cout << j.dump() << "\n";
+        continue;
+      }
+      std::printf("%s  %s:%s  input %s  threads %d\n", path.c_str(), backend.c_str(), r.precision.c_str(),
+                  engine::shape_str(shape).c_str(), threads);
+      std::printf("load %.1f ms | median %.2f ms  p90 %.2f ms  min %.2f ms over %d runs\n", load_ms,
+                  j["median_ms"].get<double>(), j["p90_ms"].get<double>(), j["min_ms"].get<double>(), iters);
+      std::printf("peak RSS %.1f MB | weights %.1f MB  activations %.1f MB (%.1f MB without reuse)\n",
+                  j["peak_rss_mb"].get<double>(), j["weights_mb"].get<double>(),
+                  j["activations_mb"].get<double>(), j["activations_without_reuse_mb"].get<double>());
     }
-    std::printf("%s  %s  input %s  threads %d\n", path.c_str(), backend.c_str(),
-                engine::shape_str(shape).c_str(), threads);
-    std::printf("load %.1f ms | median %.2f ms  p90 %.2f ms  min %.2f ms over %d runs\n", load_ms,
-                j["median_ms"].get<double>(), j["p90_ms"].get<double>(), j["min_ms"].get<double>(), iters);
-    std::printf("peak RSS %.1f MB | weights %.1f MB  activations %.1f MB (%.1f MB without reuse)\n",
-                j["peak_rss_mb"].get<double>(), j["weights_mb"].get<double>(),
-                j["activations_mb"].get<double>(), j["activations_without_reuse_mb"].get<double>());
   });
 
   auto* det = bench->add_subcommand(
       "detect", "Frames per second of detection on real video frames (stages timed apart)");
-  static std::string det_model, det_video;
+  static std::string det_model, det_video, det_precision = "fp32";
   static int det_frames = 100, det_threads = 0, det_imgsz = 640;
   static bool det_json = false;
   det->add_option("--model", det_model, "ONNX or TF.js model (default: NanoDet-m)");
@@ -149,12 +182,14 @@ void add_bench_commands(CLI::App& app) {
   det->add_option("--frames", det_frames, "Frames to time")->check(CLI::Range(1, 100000));
   det->add_option("--threads", det_threads, "Inference threads (0 = all cores)");
   det->add_option("--imgsz", det_imgsz, "Input size for models with a dynamic input");
+  add_precision_option(det, det_precision);
   det->add_flag("--json", det_json, "Print one JSON object");
   det->callback([] {
     const std::string model = det_model.empty() ? default_model_path() : det_model;
     const std::string video_path = det_video.empty() ? sample_video_path() : det_video;
     detect::DetectorOptions options;
     options.session.threads = det_threads;
+    options.session.precision = precision_flag(det_precision);
     options.input_size = det_imgsz;
     detect::Detector detector = detect::Detector::open(model, options);
     // Frames are decoded up front so decoding is not part of the timing.
@@ -181,6 +216,7 @@ void add_bench_commands(CLI::App& app) {
                         {"frame_size", {frames[0].cols, frames[0].rows}},
                         {"input_size", {detector.input_size().width, detector.input_size().height}},
                         {"frames", det_frames},
+                        {"precision", det_precision},
                         {"fps", n / wall_s},
                         {"preprocess_ms", total.preprocess_ms / n},
                         {"inference_ms", total.inference_ms / n},

@@ -4,6 +4,7 @@
 #include "tilescope/core/error.h"
 
 #include <algorithm>
+#include <iostream>
 #include <sstream>
 
 namespace tilescope::cli {
@@ -33,6 +34,23 @@ std::vector<int> resolve_classes(const std::string& spec, const std::vector<std:
 
 } // namespace
 
+engine::Precision precision_flag(const std::string& text) {
+  const std::optional<engine::Precision> precision = engine::parse_precision(text);
+  if (!precision) throw Error("--precision " + text + ": expected fp32, bf16 or int8");
+  if (*precision == engine::Precision::kBf16 && !engine::native_bf16_available()) {
+    std::cerr << "note: this CPU has no native bf16 (AVX512-BF16 or AMX): bf16 runs emulated, slower than "
+                 "fp32\n";
+  }
+  return *precision;
+}
+
+void add_precision_option(CLI::App* cmd, std::string& precision) {
+  cmd->add_option("--precision", precision,
+                  "fp32 | bf16 (convolutions in bfloat16, onednn backend) | int8 (a quantized QDQ model, "
+                  "see `tilescope model quantize`)")
+      ->capture_default_str();
+}
+
 void add_detector_options(CLI::App* cmd, DetectorArgs& a) {
   cmd->add_option("--model", a.model, "ONNX file or TF.js model.json (default: NanoDet-m, COCO)");
   cmd->add_option("--conf", a.conf, "Confidence threshold")
@@ -50,17 +68,15 @@ void add_detector_options(CLI::App* cmd, DetectorArgs& a) {
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
   cmd->add_option("--threads", a.threads, "Inference threads (0 = all cores)");
-  cmd->add_option("--precision", a.precision, "fp32");
+  add_precision_option(cmd, a.precision);
   cmd->add_option("--backend", a.backend, "onednn | reference")
       ->check(CLI::IsMember({"reference", "onednn"}));
 }
 
 detect::Detector open_detector(const DetectorArgs& args) {
-  if (args.precision != "fp32") {
-    throw Error("--precision " + args.precision + ": only fp32 is available (bf16 and int8 are planned)");
-  }
   detect::DetectorOptions options;
   options.session.backend = *engine::parse_backend(args.backend);
+  options.session.precision = precision_flag(args.precision);
   options.session.threads = args.threads;
   options.head = args.head;
   options.labels_path = args.labels;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "tilescope/detect/detector.h"
+#include "tilescope/engine/session.h"
 
 #include <CLI/CLI.hpp>
 #include <string>
@@ -20,6 +21,12 @@ struct DetectorArgs {
 // --threads --precision --backend and --batch (images or tiles per engine run;
 // 0 = all of a frame's tiles in one run) to `cmd`, with `args` as defaults.
 void add_detector_options(CLI::App* cmd, DetectorArgs& args);
+
+// --precision fp32|bf16|int8 as the engine's Precision; throws Error naming the
+// flag for anything else. Notes on stderr when bf16 would run emulated.
+engine::Precision precision_flag(const std::string& text);
+// Adds --precision to `cmd` (shared by detect, bench and model run).
+void add_precision_option(CLI::App* cmd, std::string& precision);
 
 // Opens the model (the default model when args.model is empty). Throws Error.
 detect::Detector open_detector(const DetectorArgs& args);

@@ -1,10 +1,13 @@
-// `tilescope model inspect` and `tilescope model run`.
+// `tilescope model inspect`, `tilescope model run` and `tilescope model quantize`.
 #include "commands.h"
+#include "detector_options.h"
 #include "tilescope/engine/npy.h"
 #include "tilescope/engine/onnx_import.h"
 #include "tilescope/engine/session.h"
+#include "tilescope/quant/quantize.h"
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -114,6 +117,64 @@ std::string file_safe(std::string name) {
   return name;
 }
 
+nlohmann::json quantize_json(const quant::QuantizeReport& r) {
+  nlohmann::json activations = nlohmann::json::array();
+  for (const auto& a : r.activations) {
+    activations.push_back({{"value", a.value},
+                           {"min", a.min},
+                           {"max", a.max},
+                           {"scale", a.scale},
+                           {"zero_point", a.zero_point}});
+  }
+  return {{"images", r.images},
+          {"convs_quantized", r.convs_quantized},
+          {"convs_kept", r.convs_kept},
+          {"activations", activations},
+          {"notes", r.notes}};
+}
+
+void add_quantize_command(CLI::App& model) {
+  auto* q = model.add_subcommand("quantize", "Post-training static int8 quantisation to a QDQ ONNX model");
+  static std::string model_path, out_path, method = "minmax", report_path;
+  static quant::QuantizeOptions options;
+  static bool int8_activations = false;
+  q->add_option("model", model_path, "ONNX file (opset >= 13)")->required();
+  q->add_option("--calib", options.calibration_dir, "Folder of calibration images")->required();
+  q->add_option("--out", out_path, "QDQ ONNX file to write")->required();
+  q->add_option("--n", options.max_images, "Calibration images (the first N by file name)")->default_val(100);
+  q->add_option("--method", method, "Activation ranges: minmax | percentile")
+      ->check(CLI::IsMember({"minmax", "percentile"}))
+      ->default_val("minmax");
+  q->add_option("--percentile", options.percentile, "Quantile for --method percentile, in percent")
+      ->default_val(99.999);
+  q->add_flag("--int8-activations", int8_activations, "Activations int8 instead of uint8 (both asymmetric)");
+  q->add_flag("--fp32-first-last", options.keep_first_last_fp32,
+              "Keep the first Conv (reading the image) and the last ones (no Conv after them) in fp32");
+  q->add_option("--exclude", options.exclude_nodes, "Conv node to keep in fp32 (repeatable)");
+  q->add_option("--imgsz", options.input_size, "Input size for models with dynamic height / width")
+      ->default_val(640);
+  q->add_option("--threads", options.threads, "Threads for the calibration runs (0 = all cores)");
+  q->add_option("--report", report_path, "Write the calibrated ranges as JSON to this file");
+  q->callback([] {
+    options.method = quant::parse_calibration_method(method);
+    options.int8_activations = int8_activations;
+    const quant::QuantizeReport report = quant::quantize_model(model_path, out_path, options);
+    for (const std::string& note : report.notes)
+      std::cout << "note: " << note << "\n";
+    std::cout << "calibrated on " << report.images << " images (" << method << ")\n"
+              << "quantized " << report.convs_quantized << " Conv nodes, " << report.activations.size()
+              << " activations (" << (int8_activations ? "int8" : "uint8") << "), weights int8 per channel\n";
+    for (const std::string& kept : report.convs_kept)
+      std::cout << "kept fp32: " << kept << "\n";
+    if (!report_path.empty()) {
+      std::ofstream file(report_path);
+      file << quantize_json(report).dump(2) << "\n";
+      if (!file) throw Error(report_path + ": cannot write the report");
+    }
+    std::cout << "wrote " << out_path << "\n";
+  });
+}
+
 } // namespace
 
 void add_model_commands(CLI::App& app) {
@@ -136,8 +197,10 @@ void add_model_commands(CLI::App& app) {
     if (!j["unsupported"].empty()) throw Error(inspect_path + ": the model uses unsupported operators");
   });
 
+  add_quantize_command(*model);
+
   auto* run = model->add_subcommand("run", "Run a model on .npy inputs and write one .npy per output");
-  static std::string run_path, out_dir, backend = "onednn";
+  static std::string run_path, out_dir, backend = "onednn", run_precision = "fp32";
   static std::vector<std::string> input_specs;
   static int threads = 0;
   run->add_option("model", run_path, "ONNX file or TF.js model.json")->required();
@@ -145,9 +208,11 @@ void add_model_commands(CLI::App& app) {
   run->add_option("--output-dir", out_dir, "Folder for the outputs (created)")->required();
   run->add_option("--backend", backend, "reference | onednn")->check(CLI::IsMember({"reference", "onednn"}));
   run->add_option("--threads", threads, "Threads (0 = all cores)");
+  add_precision_option(run, run_precision);
   run->callback([] {
     engine::SessionOptions options;
     options.backend = *engine::parse_backend(backend);
+    options.precision = precision_flag(run_precision);
     options.threads = threads;
     // Input shapes come from the .npy files: the model's dims are fixed to them at load.
     engine::Graph graph = engine::load_model(run_path);

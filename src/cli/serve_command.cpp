@@ -33,6 +33,7 @@ struct ServeArgs {
   std::string config_path;
   std::optional<int> port;
   std::optional<std::string> bind;
+  std::optional<std::string> precision;
   std::string web_dir; // serve the UI from here instead of the embedded files
 };
 
@@ -113,6 +114,7 @@ int run_serve(const ServeArgs& args) {
   }
   if (args.port) config.server.port = *args.port;
   if (args.bind) config.server.bind = *args.bind;
+  if (args.precision) config.model.precision = *args.precision;
   if (!is_loopback(config.server.bind) && config.server.tokens.empty() && config.server.username.empty()) {
     throw Error("--bind " + config.server.bind +
                 ": binding beyond loopback needs auth: set server.tokens or server.username and "
@@ -180,6 +182,8 @@ void add_serve_command(CLI::App& app) {
                   "Config file (default ./tilescope.yml; a commented default is written when missing)");
   cmd->add_option("--port", a.port, "Override server.port (0: any free port)")->check(CLI::Range(0, 65535));
   cmd->add_option("--bind", a.bind, "Override server.bind (beyond loopback needs auth in the config)");
+  cmd->add_option("--precision", a.precision, "Override model.precision: fp32 | bf16 | int8")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
   cmd->add_option("--web-dir", a.web_dir,
                   "Serve the web UI from this folder (development) instead of the built-in files")
       ->check(CLI::ExistingDirectory);

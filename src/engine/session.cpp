@@ -7,6 +7,7 @@
 #include "tilescope/engine/tfjs_import.h"
 
 #include <algorithm>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <set>
 
 namespace tilescope::engine {
@@ -39,6 +40,52 @@ std::optional<Backend> parse_backend(std::string_view name) {
 std::string_view backend_name(Backend backend) {
   return backend == Backend::kReference ? "reference" : "onednn";
 }
+
+std::optional<Precision> parse_precision(std::string_view name) {
+  if (name == "fp32") return Precision::kFp32;
+  if (name == "bf16") return Precision::kBf16;
+  if (name == "int8") return Precision::kInt8;
+  return std::nullopt;
+}
+
+std::string_view precision_name(Precision precision) {
+  switch (precision) {
+  case Precision::kFp32: return "fp32";
+  case Precision::kBf16: return "bf16";
+  case Precision::kInt8: return "int8";
+  }
+  return "fp32";
+}
+
+bool native_bf16_available() { return dnnl::get_effective_cpu_isa() >= dnnl::cpu_isa::avx512_core_bf16; }
+
+namespace {
+
+bool has_quantized_nodes(const Graph& graph) {
+  return std::any_of(graph.nodes.begin(), graph.nodes.end(), [](const Node& node) {
+    return node.domain.empty() && (node.op_type == "QuantizeLinear" || node.op_type == "DequantizeLinear");
+  });
+}
+
+// Refuses combinations that cannot run as asked, before anything compiles.
+void check_precision(const Graph& graph, const SessionOptions& options) {
+  if (options.precision == Precision::kBf16) {
+    if (options.backend != Backend::kOnednn) {
+      throw Error("precision bf16 needs the onednn backend (the reference backend runs fp32 only)");
+    }
+    if (dnnl::get_effective_cpu_isa() < dnnl::cpu_isa::avx512_core) {
+      throw Error("precision bf16 needs a CPU with AVX-512 (oneDNN has no bfloat16 convolution below it); "
+                  "use fp32");
+    }
+  }
+  if (options.precision == Precision::kInt8 && !has_quantized_nodes(graph)) {
+    throw Error("precision int8 needs a quantized (QDQ) model and this one has no QuantizeLinear/"
+                "DequantizeLinear nodes: make one with `tilescope model quantize MODEL --calib DIR_OF_IMAGES "
+                "--out MODEL.int8.onnx` and run that");
+  }
+}
+
+} // namespace
 
 std::vector<std::string> unsupported_operators(const Graph& graph) {
   std::map<std::string, std::vector<std::string>> missing;
@@ -81,12 +128,15 @@ struct Session::Impl {
       passes::fuse_conv_bn(plan.graph);
       passes::fuse_conv_activation(plan.graph);
       passes::fuse_conv_add(plan.graph);
+      if (options.precision == Precision::kInt8 && options.backend == Backend::kOnednn)
+        passes::fold_qdq_conv(plan.graph);
     }
     passes::eliminate_dead_nodes(plan.graph);
     passes::infer_shapes(plan.graph);
     plan.executable = options.backend == Backend::kReference
                           ? compile_reference(plan.graph, options.capture_values)
-                          : compile_onednn(plan.graph, options.threads, options.capture_values);
+                          : compile_onednn(plan.graph, options.threads, options.capture_values,
+                                           options.precision == Precision::kBf16);
     auto [pos, inserted] = plans.emplace(shapes, std::move(plan));
     last = &pos->second;
     return pos->second;
@@ -115,6 +165,7 @@ Session Session::from_graph(Graph graph, SessionOptions options) {
       msg += (i ? "; " : "") + missing[i];
     throw Error(msg);
   }
+  check_precision(graph, options);
   auto impl = std::make_unique<Impl>();
   impl->model = std::move(graph);
   impl->options = std::move(options);

@@ -9,22 +9,6 @@ constexpr const char* kAccepted = "reference, onednn, onednn:fp32, onednn:bf16, 
 
 } // namespace
 
-std::string_view precision_name(Precision precision) {
-  switch (precision) {
-  case Precision::kFp32: return "fp32";
-  case Precision::kBf16: return "bf16";
-  case Precision::kInt8: return "int8";
-  }
-  return "fp32";
-}
-
-std::optional<Precision> parse_precision(std::string_view name) {
-  for (Precision p : {Precision::kFp32, Precision::kBf16, Precision::kInt8}) {
-    if (name == precision_name(p)) return p;
-  }
-  return std::nullopt;
-}
-
 std::string BackendSpec::str() const {
   if (backend == engine::Backend::kReference) return "reference";
   return std::string(engine::backend_name(backend)) + ":" + std::string(precision_name(precision));
@@ -56,13 +40,9 @@ BackendSpec parse_backend_spec(std::string_view text) {
 }
 
 engine::SessionOptions session_options_for(const BackendSpec& spec, int threads) {
-  if (spec.precision != Precision::kFp32) {
-    // TODO(#7): bf16 and int8 inference in the onednn backend (the issue's second part).
-    throw Error(spec.str() + ": " + std::string(precision_name(spec.precision)) +
-                " inference is not supported yet (issue #7); only fp32 runs");
-  }
   engine::SessionOptions options;
   options.backend = spec.backend;
+  options.precision = spec.precision;
   options.threads = threads;
   options.fuse = spec.backend != engine::Backend::kReference;
   options.capture_values = true;

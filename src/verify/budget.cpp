@@ -43,15 +43,24 @@ Budget fp32_budget() {
   return b;
 }
 
-// Placeholders for the low-precision part of issue #7, to be tuned on its
-// measurements: bf16 keeps 8 mantissa bits (a relative rounding of 2^-9 ~ 2e-3
-// per element, accumulation in float32), int8 quantises to 256 levels per
-// tensor or channel (~0.4% of the range each).
+// bf16 (onednn:bf16: convolutions take bf16 inputs and weights, accumulate in
+// float32, and the values between them are stored in bf16). bf16 keeps 8
+// significant bits: each rounding moves a value by up to 2^-9 (~2e-3) of
+// itself, about 1e-3 RMS; a convolution adds three (input, weights, output),
+// so one layer lands near 2e-3 relative RMSE, and layers add up along the
+// network. Measured on NanoDet-m (trained, 8 vtest.avi frames, Zen 5
+// AVX512-BF16): node relative RMSE median 0.0096, worst 0.015, beyond_share
+// worst 0.10, cosine >= 0.99989. The budget sits ~3x above those, while a
+// real fault (a wrong layout, bf16 bits read as f32) is O(1).
+// Random-weight networks amplify rounding far more (the replicas: worst node
+// 0.12-0.42, as PyTorch's own simulation of the same scheme shows, see
+// tests/verify/data/bf16_random_weights.yaml): not what a trained model does.
+// int8 quantises to 256 levels per tensor or channel (~0.4% of the range each).
 Budget bf16_budget() {
   Budget b;
-  b.rel_rmse = 3e-2;
-  b.min_cosine = 0.999;
-  b.beyond_share = 0.2;
+  b.rel_rmse = 5e-2;
+  b.min_cosine = 0.998;
+  b.beyond_share = 0.3;
   b.tolerance = {1e-2, 2e-2};
   return b;
 }
@@ -67,11 +76,13 @@ Budget int8_budget() {
 
 // Detections: fp32 must keep what the reference finds (mAP@0.5 0.99 allows a
 // box at the threshold to flip); bf16 / int8 follow the issue's targets
-// (>= 0.95 and >= 0.90 against fp32).
+// (>= 0.95 and >= 0.90 against fp32). bf16 scores: NanoDet-m on 8 vtest.avi
+// frames moved by 0.003 on average, 0.13 at worst (one box whose logit sits
+// where the sigmoid is steepest), so the per-box delta allows 0.25.
 DetectionBudget detection_budget(Precision p) {
   switch (p) {
   case Precision::kFp32: return {0.99, 1e-3};
-  case Precision::kBf16: return {0.95, 0.05};
+  case Precision::kBf16: return {0.95, 0.25};
   case Precision::kInt8: return {0.90, 0.10};
   }
   return {};

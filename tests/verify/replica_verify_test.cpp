@@ -8,6 +8,7 @@
 // Reads $TILESCOPE_REPLICA_DIR or <build>/replicas.
 #include "tilescope/verify/verifier.h"
 #include "tilescope/verify/verify_report.h"
+#include "tilescope/video/video_reader.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -15,6 +16,9 @@
 #include <filesystem>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <unistd.h>
 
 namespace tilescope::verify {
 namespace {
@@ -34,6 +38,8 @@ public:
 private:
   const char* name_;
 };
+
+bool dnnl_cpu_isa_below_avx512() { return dnnl::get_effective_cpu_isa() < dnnl::cpu_isa::avx512_core; }
 
 VerifyOptions replica_options(const fs::path& model, int imgsz, int n) {
   VerifyOptions o;
@@ -122,8 +128,59 @@ TEST_P(ReplicaVerify, FaultInAMiddleNodeIsNamedFirst) {
   }
 }
 
+// bf16 (convolutions in bfloat16) against the fp32 reference. Random
+// weights amplify bf16 rounding far beyond what a trained model sees, so the
+// replicas run under their own budget file (its header has the measurements);
+// the trained NanoDet-m below meets the default bf16 budgets.
+TEST_P(ReplicaVerify, OnednnBf16PassesAgainstReference) {
+  if (dnnl_cpu_isa_below_avx512()) GTEST_SKIP() << "bf16 needs AVX-512";
+  VerifyOptions options = replica_options(model_, 160, 2);
+  options.candidate = parse_backend_spec("onednn:bf16");
+  options.budget_path =
+      (fs::path(TILESCOPE_SOURCE_DIR) / "tests/verify/data/bf16_random_weights.yaml").string();
+  const VerifyResult r = run_verification(options);
+  print_summary(GetParam() + " bf16 @160", r);
+  EXPECT_TRUE(r.passed()) << format_text(r);
+  EXPECT_EQ(r.candidate, "onednn:bf16");
+  // The outputs stay close even where inner nodes drift (relative RMSE,
+  // measured 0.007-0.085).
+  EXPECT_LE(r.outputs.at(0).stats.rel_rmse, 0.15);
+}
+
 INSTANTIATE_TEST_SUITE_P(Replicas, ReplicaVerify, testing::Values("yolov8n", "yolov5n", "yolo11n"),
                          [](const testing::TestParamInfo<std::string>& info) { return info.param; });
+
+// The default model (NanoDet-m, TF.js) in bf16 against the reference, on
+// vtest.avi frames (detections to compare; random inputs find none), within
+// the default bf16 budgets: nodes and mAP@0.5 >= 0.95 against the reference.
+TEST(ReplicaVerifyNative, NanodetBf16) {
+  if (dnnl_cpu_isa_below_avx512()) GTEST_SKIP() << "bf16 needs AVX-512";
+  const char* cache = std::getenv("TILESCOPE_CACHE");
+  const fs::path root =
+      cache != nullptr && *cache ? fs::path(cache) : fs::path(TILESCOPE_SOURCE_DIR) / ".cache";
+  const fs::path model = root / "models" / "nanodet" / "nanodet.json";
+  if (!fs::exists(model)) GTEST_SKIP() << model << " missing (scripts/setup fetches it)";
+  const fs::path video = root / "media" / "vtest.avi";
+  if (!fs::exists(video)) GTEST_SKIP() << video << " missing (scripts/setup fetches it)";
+  // Four frames spread over the video, as JPEG files for --inputs.
+  const fs::path frames = fs::temp_directory_path() / ("tilescope_bf16_frames_" + std::to_string(getpid()));
+  fs::create_directories(frames);
+  video::VideoReader reader = video::VideoReader::open(video.string());
+  video::Frame frame;
+  while (reader.read(frame) && frame.index <= 350) {
+    if (frame.index % 100 == 50)
+      cv::imwrite((frames / ("f" + std::to_string(frame.index) + ".jpg")).string(), frame.bgr);
+  }
+  VerifyOptions options = replica_options(model, 416, 4);
+  options.inputs = frames.string();
+  options.candidate = parse_backend_spec("onednn:bf16");
+  const VerifyResult r = run_verification(options);
+  print_summary("nanodet bf16 @416", r);
+  EXPECT_TRUE(r.passed()) << format_text(r);
+  fs::remove_all(frames);
+  ASSERT_TRUE(r.detections.has_value());
+  EXPECT_GT(r.detections->reference, 10);
+}
 
 TEST(ReplicaVerifyNative, Yolov8nAt640) {
   const fs::path model = replica_dir() / "yolov8n_op17_640.onnx";

@@ -5,7 +5,8 @@
 # `tilescope verify` end to end.
 file(GLOB VERIFY_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/*.cpp)
 add_executable(verify_tests ${VERIFY_TEST_SOURCES})
-target_link_libraries(verify_tests PRIVATE tilescope_verify tilescope_detect nlohmann_json::nlohmann_json
+target_link_libraries(verify_tests PRIVATE tilescope_verify tilescope_detect tilescope_video ${OpenCV_LIBS}
+  nlohmann_json::nlohmann_json
   GTest::gtest_main GTest::gmock)
 target_compile_definitions(verify_tests PRIVATE
   TILESCOPE_SOURCE_DIR="${PROJECT_SOURCE_DIR}"

@@ -120,8 +120,9 @@ TEST_F(VerifyRun, ReportFolderHasJsonChartAndPage) {
 
 TEST_F(VerifyRun, Errors) {
   VerifyOptions o = options();
-  o.candidate = parse_backend_spec("onednn:bf16");
-  EXPECT_THAT([&] { run_verification(o); }, testing::ThrowsMessage<Error>(HasSubstr("not supported yet")));
+  o.candidate = parse_backend_spec("onednn:int8"); // a float model: quantize it first
+  EXPECT_THAT([&] { run_verification(o); },
+              testing::ThrowsMessage<Error>(HasSubstr("tilescope model quantize")));
   o = options();
   o.model_path = "/nonexistent/m.onnx";
   EXPECT_THAT([&] { run_verification(o); }, testing::ThrowsMessage<Error>(HasSubstr("/nonexistent/m.onnx")));

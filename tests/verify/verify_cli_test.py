@@ -6,7 +6,8 @@ Usage: verify_cli_test.py TILESCOPE_BINARY REPLICA_DIR
 On the YOLOv8n replica (dynamic export, at 160x160 so the reference backend stays
 quick): onednn:fp32 passes against the reference (exit 0) with a text summary,
 JSON and an HTML report; a fault injected with TILESCOPE_FAULT_NODE fails it with
-exit code 2 naming that node; bad budget files, unsupported precisions and missing
+exit code 2 naming that node; onednn:bf16 passes (random-weight budget file); bad budget
+files, int8 on a float model, unknown precisions and missing
 models are errors (exit 1) that say what is wrong; `--onnx-node-tests` prints the
 per-operator table. Exit 77 (skipped) when the replicas are missing.
 """
@@ -72,8 +73,13 @@ def main(binary, replica_dir):
         rc, out, err = run(binary, "verify", *common, "--budget", str(budget))
         check(rc == 2 and "FAIL" in out, f"a zero budget fails (exit {rc})")
 
-    rc, out, err = run(binary, "verify", *common, "--candidate", "onednn:bf16")
-    check(rc == 1 and "not supported yet" in err, f"bf16: clear error for now ({err.strip()})")
+    # Random weights amplify bf16 rounding: the replicas have their own budget file (see its header).
+    random_budget = Path(__file__).resolve().parent / "data" / "bf16_random_weights.yaml"
+    rc, out, err = run(binary, "verify", *common, "--candidate", "onednn:bf16", "--budget", str(random_budget))
+    check(rc == 0 and "candidate  onednn:bf16" in out and "PASS" in out,
+          f"bf16 verify passes within the random-weight bf16 budget (exit {rc}): {err.strip()[-300:]}")
+    rc, out, err = run(binary, "verify", *common, "--candidate", "onednn:int8")
+    check(rc == 1 and "tilescope model quantize" in err, f"int8 on a float model points at quantize ({err.strip()})")
     rc, out, err = run(binary, "verify", *common, "--candidate", "onednn:fp8")
     check(rc == 1 and "unknown precision 'fp8'" in err, f"unknown precision ({err.strip()})")
     rc, out, err = run(binary, "verify", "/nonexistent/model.onnx")

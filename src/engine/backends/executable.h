@@ -28,6 +28,8 @@ public:
 // `graph` has static input shapes, inferred value types and folded constants.
 // `capture`: keep a copy of node outputs at each run (take_captured).
 std::unique_ptr<Executable> compile_reference(const Graph& graph, bool capture = false);
-std::unique_ptr<Executable> compile_onednn(const Graph& graph, int threads, bool capture = false);
+// `bf16`: convolutions in bfloat16 (SessionOptions::precision, Precision::kBf16).
+std::unique_ptr<Executable> compile_onednn(const Graph& graph, int threads, bool capture = false,
+                                           bool bf16 = false);
 
 } // namespace tilescope::engine

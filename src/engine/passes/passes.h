@@ -1,7 +1,7 @@
 // Graph passes. Each lives in its own file; Session runs them in this order:
 //   specialize_inputs -> fold_constants (includes shape inference) ->
-//   fuse_conv_bn -> fuse_conv_activation -> fuse_conv_add -> eliminate_dead_nodes
-//   -> infer_shapes.
+//   fuse_conv_bn -> fuse_conv_activation -> fuse_conv_add -> fold_qdq_conv (precision
+//   int8, onednn) -> eliminate_dead_nodes -> infer_shapes.
 #pragma once
 
 #include "tilescope/engine/graph.h"
@@ -43,6 +43,10 @@ void fuse_conv_activation(Graph& graph);
 // (Fused)Conv whose only consumer is Add(conv, other) becomes FusedConv with
 // `other` as fourth input, added after the activation (oneDNN sum post-op).
 void fuse_conv_add(Graph& graph);
+// QuantizeLinear -> DequantizeLinear -> (Fused)Conv with symmetric int8
+// weights becomes tilescope.QConv, an integer convolution (precision int8 on
+// the onednn backend; fold_qdq_conv.cpp).
+void fold_qdq_conv(Graph& graph);
 // Removes nodes whose outputs nobody reads, and unused initializers.
 void eliminate_dead_nodes(Graph& graph);
 

@@ -1,12 +1,16 @@
 #include "backends/onednn/compiler.h"
 
+#include "backends/onednn/bf16_plan.h"
+
 #include <algorithm>
 #include <cstring>
 
 namespace tilescope::engine::onednn {
 
-Compiler::Compiler(const Graph& graph, dnnl::engine engine, bool inputs_as_tensors)
-    : graph_(graph), engine_(std::move(engine)), stream_(engine_), inputs_as_tensors_(inputs_as_tensors) {
+Compiler::Compiler(const Graph& graph, dnnl::engine engine, bool inputs_as_tensors, bool bf16)
+    : graph_(graph), engine_(std::move(engine)), stream_(engine_), inputs_as_tensors_(inputs_as_tensors),
+      bf16_(bf16) {
+  if (bf16_) bf16_values_ = plan_bf16_values(graph_);
   for (const Node& node : graph_.nodes) {
     for (const std::string& input : node.inputs) {
       if (!input.empty()) ++uses_left_[input];
@@ -75,6 +79,10 @@ void Compiler::define_state(const std::string& value, MemRef ref) {
 }
 
 Md Compiler::layout(const std::string& value) const {
+  return with_type(stored_layout(value), dnnl::memory::data_type::f32);
+}
+
+Md Compiler::stored_layout(const std::string& value) const {
   if (const Tensor* t = constant(value)) return plain_md(t->shape());
   const ValueState* st = find_state(value);
   if (st == nullptr) throw Error("onednn backend: value '" + value + "' is read before any node produced it");
@@ -83,7 +91,8 @@ Md Compiler::layout(const std::string& value) const {
 
 MemRef Compiler::read(const std::string& value, const Md& md) {
   if (!is_f32(value)) throw Error("onednn backend: value '" + value + "' is not float32");
-  if (const Tensor* t = constant(value); t != nullptr && is_plain(md)) {
+  if (const Tensor* t = constant(value);
+      t != nullptr && is_plain(md) && md.data_type() == dnnl::memory::data_type::f32) {
     if (md.get_size() != t->nbytes()) {
       throw Error("onednn backend: constant '" + value + "' " + shape_str(t->shape()) +
                   " cannot be read as " + md_str(md));

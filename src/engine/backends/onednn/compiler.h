@@ -14,6 +14,12 @@
 //
 // Values keep the layout their producer chose: conversions happen only where a
 // consumer needs another one. Graph inputs and constants start plain.
+//
+// Element types. Every value is float32 to the graph; in bf16 mode
+// (bf16_plan.h) some are stored as bfloat16. layout() and read_as_is() speak
+// float32 whatever the storage, so that builders unaware of bf16 stay correct
+// (read() inserts the conversion); bf16-aware builders (convolution, Concat,
+// pooling, resize, Split/Slice views) ask stores_bf16() and stored_layout().
 #pragma once
 
 #include "backends/onednn/layout.h"
@@ -24,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <utility>
@@ -36,7 +43,9 @@ public:
   // `inputs_as_tensors`: fallback kernels may read graph inputs as the
   // caller's Tensors; false when the executable runs on raw input pointers
   // (batch splitting), so fallbacks stage a copy instead.
-  Compiler(const Graph& graph, dnnl::engine engine, bool inputs_as_tensors = true);
+  // `bf16`: convolutions compute in bfloat16 and the values plan_bf16_values
+  // picks are stored so.
+  Compiler(const Graph& graph, dnnl::engine engine, bool inputs_as_tensors = true, bool bf16 = false);
 
   const Graph& graph() const { return graph_; }
   const dnnl::engine& engine() const { return engine_; }
@@ -49,8 +58,13 @@ public:
   // Layout of `value` as stored now: its producer's choice (plain for graph
   // inputs and constants); for a strided view, the dense layout of the same
   // dimension order, which read() then materialises (once) for dense readers.
-  // f32 values only.
+  // Always an f32 descriptor (the stored one's format with f32 elements).
   Md layout(const std::string& value) const;
+  // layout() with the stored element type (bf16 for values stored so).
+  Md stored_layout(const std::string& value) const;
+  // Bf16 mode (convolutions in bfloat16) and the values stored in bf16.
+  bool bf16() const { return bf16_; }
+  bool stores_bf16(const std::string& value) const { return bf16_values_.count(value) != 0; }
   // `value` in layout `md` (same dims). Constants are converted once, now, and
   // may be read with other dims of the same element count (their bytes seen
   // plain with md's dims: grouped conv weights).
@@ -179,6 +193,8 @@ private:
   std::size_t scratchpad_bytes_ = 0;
   std::string current_node_;
   bool inputs_as_tensors_ = true;
+  bool bf16_ = false;
+  std::set<std::string> bf16_values_;
 };
 
 } // namespace tilescope::engine::onednn

@@ -105,7 +105,7 @@ std::optional<Md> planned_layout(const Compiler& c, const Node& node) {
   if (out_dims.size() < 2 || out_dims[0] != 1 || concat_axis(c, node) != 1) return std::nullopt;
   if (const std::optional<Md> wanted = readers_layout(c, node.outputs[0]))
     return is_plain(*wanted) ? wanted : std::nullopt;
-  const int block = blocked_conv_channel_block();
+  const int block = blocked_conv_channel_block(c);
   if (block == 0 || out_dims.size() != 4) return std::nullopt;
   // The inputs not placed are copied into their region: a blocked sub-memory
   // must start on a block.
@@ -173,6 +173,10 @@ bool build_concat(Compiler& c, const Node& node) {
       }
     }
   }
+  // bf16 mode (bf16_plan.h): bf16 inputs concatenated in bf16. Never planned
+  // (slots are f32: plain for plain readers, blocked for Winograd).
+  if (c.stores_bf16(output) && c.slot(output) == nullptr)
+    dst_md = with_type(*dst_md, dnnl::memory::data_type::bf16);
   const MemRef dst = c.define(output, *dst_md);
   Dims dst_offsets(out_dims.size(), 0);
   for (std::size_t i = 0; i < node.inputs.size();) {

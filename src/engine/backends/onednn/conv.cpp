@@ -28,6 +28,7 @@
 //   as a post-op); whole model 22.1 -> 18.4 ms at 2 threads; parity error
 //   <= 2.4x PyTorch's float32 error (replica test allows 4x). It costs ~2x
 //   the weight memory (transformed 4x4/6x6 tiles) and ~15 ms more load time.
+#include "backends/onednn/bf16_plan.h"
 #include "backends/onednn/kernel_registry.h"
 #include "backends/onednn/native_swish.h"
 #include "backends/reference/ops/conv_attrs.h"
@@ -41,8 +42,18 @@ namespace {
 
 using dnnl::algorithm;
 using Pd = dnnl::convolution_forward::primitive_desc;
+using DataType = dnnl::memory::data_type;
 
-Md any_md(const Dims& dims) { return Md(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any); }
+Md any_md(const Dims& dims, DataType type = DataType::f32) {
+  return Md(dims, type, dnnl::memory::format_tag::any);
+}
+
+// Element types of a convolution's activations. Weights take src's type (bf16
+// weights with bf16 src), bias stays f32 (oneDNN adds it in f32).
+struct ConvTypes {
+  DataType src = DataType::f32;
+  DataType dst = DataType::f32;
+};
 
 struct EltwiseOp {
   algorithm alg;
@@ -100,7 +111,7 @@ ConvShapes conv_shapes(const ConvAttrs& a, const Shape& x) {
 
 std::optional<Pd> make_pd(Compiler& c, const ConvShapes& s, bool with_bias, const dnnl::primitive_attr& attr,
                           const Md& src, const Md& dst, algorithm alg = algorithm::convolution_direct) {
-  const Md weights = any_md(s.weights);
+  const Md weights = any_md(s.weights, src.data_type());
   const auto prop = dnnl::prop_kind::forward_inference;
   if (with_bias) {
     return try_primitive_desc<Pd>(dnnl::convolution_forward::desc(prop, alg, src, weights, plain_md(s.bias),
@@ -129,7 +140,9 @@ ConvAlgo conv_algo() {
 
 } // namespace
 
-int blocked_conv_channel_block() {
+int blocked_conv_channel_block(const Compiler& c) {
+  // bf16 convolutions have no Winograd kernel; brgconv runs them on NHWC.
+  if (c.bf16()) return 0;
   if (dnnl::get_effective_cpu_isa() < dnnl::cpu_isa::avx512_core) return 8;
   return conv_algo() == ConvAlgo::kWinograd ? 16 : 0;
 }
@@ -186,7 +199,7 @@ void prefer(std::optional<Pd>& chosen, std::optional<Pd> alt, bool any_jit) {
 // change inside a convolution (oneDNN 2.6 has no blocked-to-NHWC kernel) and
 // converting its output costs more than converting its input when it widens.
 bool readers_want_nhwc(const Compiler& c, const std::string& value) {
-  const int block = blocked_conv_channel_block();
+  const int block = blocked_conv_channel_block(c);
   if (block != 16) return block == 0; // direct only on AVX-512: brgconv on NHWC throughout
   bool nhwc = false;
   for (const Node& reader : c.graph().nodes) {
@@ -206,21 +219,23 @@ bool readers_want_nhwc(const Compiler& c, const std::string& value) {
 // (concat.cpp) and writing over Sum in the layouts they already have when that
 // costs nothing.
 std::optional<Pd> direct_pd(Compiler& c, const Node& node, const ConvShapes& s, bool with_bias, bool with_sum,
-                            const dnnl::primitive_attr& attr) {
-  std::optional<Pd> pd = make_pd(c, s, with_bias, attr, any_md(s.src), any_md(s.dst));
+                            const dnnl::primitive_attr& attr, ConvTypes t = {}) {
+  std::optional<Pd> pd = make_pd(c, s, with_bias, attr, any_md(s.src, t.src), any_md(s.dst, t.dst));
   if (!pd) return pd;
   const MemRef* slot = with_sum ? nullptr : c.slot(node.outputs[0]);
+  if (slot != nullptr && slot->md.data_type() != t.dst) slot = nullptr;
   const bool any_jit = layout_neutral(s) && (slot != nullptr || !readers_want_nhwc(c, node.outputs[0]));
-  const Md x_layout = c.layout(node.inputs[0]);
+  const Md x_layout = with_type(c.layout(node.inputs[0]), t.src);
   if (!same_layout(pd->src_desc(), x_layout))
-    prefer(pd, make_pd(c, s, with_bias, attr, x_layout, any_md(s.dst)), any_jit);
+    prefer(pd, make_pd(c, s, with_bias, attr, x_layout, any_md(s.dst, t.dst)), any_jit);
   if (slot != nullptr && !same_layout(pd->dst_desc(), slot->md)) {
     std::optional<Pd> alt = make_pd(c, s, with_bias, attr, pd->src_desc(), slot->md);
-    if ((!alt || !is_jit(*alt)) && any_jit) alt = make_pd(c, s, with_bias, attr, any_md(s.src), slot->md);
+    if ((!alt || !is_jit(*alt)) && any_jit)
+      alt = make_pd(c, s, with_bias, attr, any_md(s.src, t.src), slot->md);
     prefer(pd, std::move(alt), any_jit);
   }
   if (with_sum) {
-    const Md sum_layout = c.layout(node.inputs[3]);
+    const Md sum_layout = with_type(c.layout(node.inputs[3]), t.dst);
     if (!same_layout(pd->dst_desc(), sum_layout)) {
       prefer(pd, make_pd(c, s, with_bias, attr, pd->src_desc(), sum_layout), any_jit);
     }
@@ -255,6 +270,17 @@ bool native_silu_pays(const FusedConvAttrs& a, const ConvShapes& s) {
   for (std::size_t i = 0; i < s.strides.size(); ++i)
     macs *= s.weights[s.weights.size() - s.strides.size() + i];
   return macs <= kNativeSiluMaxMacs;
+}
+
+// bf16 outputs: SiLU always as our own step (make_swish_kernel_bf16), never
+// oneDNN's swish post-op, which is slow on bf16 brgconv (ONEDNN_NOTES pitfall
+// 2, also here: Zen 5, AVX512-BF16, 2 threads, 1x1 64->64 at 80x80 0.11 ms
+// without it, 0.20 ms with it; YOLO's stem 3->16 0.35 ms vs 0.8-3.4 ms).
+// TILESCOPE_BF16_SILU=fused keeps the post-op (for measurements).
+bool bf16_native_silu(const FusedConvAttrs& a) {
+  if (a.activation != Activation::kSilu || !native_swish_available()) return false;
+  const char* env = std::getenv("TILESCOPE_BF16_SILU");
+  return env == nullptr || std::string_view(env) != "fused";
 }
 
 std::optional<ConvPlan> winograd_plan(Compiler& c, const FusedConvAttrs& a, const ConvShapes& s,
@@ -333,14 +359,24 @@ bool build_conv(Compiler& c, const Node& node) {
 
   dnnl::primitive_attr attr = c.attr();
   attr.set_post_ops(post_ops_for(a, with_sum));
+  // bf16 mode: bf16 src and weights; dst bf16 when its readers take it
+  // (bf16_plan.h), else f32 straight from the convolution.
+  ConvTypes types;
+  if (c.bf16() && is_bf16_conv(c.graph(), node)) {
+    types.src = DataType::bf16;
+    if (c.stores_bf16(output)) types.dst = DataType::bf16;
+  }
+  const bool f32_conv = types.src == DataType::f32;
   std::optional<ConvPlan> plan;
-  if (conv_algo() == ConvAlgo::kWinograd) plan = winograd_plan(c, a, s, with_bias, with_sum, attr);
-  if (!plan && native_silu_pays(a, s)) {
-    std::optional<Pd> pd = direct_pd(c, node, s, with_bias, false, c.attr());
+  if (f32_conv && conv_algo() == ConvAlgo::kWinograd)
+    plan = winograd_plan(c, a, s, with_bias, with_sum, attr);
+  const bool native_silu = types.dst == DataType::bf16 ? bf16_native_silu(a) : native_silu_pays(a, s);
+  if (!plan && native_silu) {
+    std::optional<Pd> pd = direct_pd(c, node, s, with_bias, false, c.attr(), types);
     if (pd) plan = ConvPlan{*pd, false, {}, std::nullopt, true};
   }
   if (!plan) {
-    std::optional<Pd> pd = direct_pd(c, node, s, with_bias, with_sum, attr);
+    std::optional<Pd> pd = direct_pd(c, node, s, with_bias, with_sum, attr, types);
     if (!pd) return false;
     plan = ConvPlan{*pd, false, {}, std::nullopt};
   }
@@ -359,7 +395,10 @@ bool build_conv(Compiler& c, const Node& node) {
   if (plan->native_silu) {
     std::vector<std::pair<int, MemRef>> silu_args{{DNNL_ARG_SRC, dst}, {DNNL_ARG_DST, dst}};
     if (with_sum) silu_args.emplace_back(DNNL_ARG_SRC_1, c.read(node.inputs[3], dst.md));
-    c.add_native(node.op_type + "(activation)", make_swish_kernel(with_sum), std::move(silu_args));
+    const bool bf16_dst = dst.md.data_type() == DataType::bf16;
+    c.add_native(node.op_type + "(activation)",
+                 bf16_dst ? make_swish_kernel_bf16(with_sum) : make_swish_kernel(with_sum),
+                 std::move(silu_args));
   }
   for (const auto& step : plan->activation) {
     c.add_primitive(node.op_type + "(activation)", dnnl::eltwise_forward(step),

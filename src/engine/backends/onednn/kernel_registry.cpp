@@ -18,6 +18,7 @@ KernelRegistry build() {
   register_eltwise_kernels(r);
   register_matmul_kernels(r);
   register_pooling_kernels(r);
+  register_qconv_kernels(r);
   register_resize_kernels(r);
   register_slice_kernels(r);
   register_softmax_kernels(r);

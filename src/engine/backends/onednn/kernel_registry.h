@@ -63,6 +63,7 @@ void register_conv_kernels(KernelRegistry& r);
 void register_eltwise_kernels(KernelRegistry& r);
 void register_matmul_kernels(KernelRegistry& r);
 void register_pooling_kernels(KernelRegistry& r);
+void register_qconv_kernels(KernelRegistry& r);
 void register_resize_kernels(KernelRegistry& r);
 void register_slice_kernels(KernelRegistry& r);
 void register_softmax_kernels(KernelRegistry& r);
@@ -82,8 +83,8 @@ std::optional<Dims> cut_offsets(const Compiler& c, const Node& node, std::size_t
 // The channel block of the blocked layout (nChw16c, nChw8c) that convolutions
 // here produce anyway (conv.cpp): 16 on AVX-512 with Winograd (its only
 // layout), 8 below AVX-512 (oneDNN's choice there), 0 when they keep NHWC
-// (AVX-512, TILESCOPE_CONV_ALGO=direct).
-int blocked_conv_channel_block();
+// (AVX-512, TILESCOPE_CONV_ALGO=direct, and bf16 mode: brgconv on NHWC).
+int blocked_conv_channel_block(const Compiler& c);
 
 // Plans Concat outputs and their inputs' slots before any node is built
 // (concat.cpp): batch-1 channel Concats get a buffer, plain when their readers

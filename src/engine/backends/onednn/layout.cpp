@@ -10,13 +10,20 @@ Dims to_dims(const Shape& shape) {
   return Dims(shape.begin(), shape.end());
 }
 
-Md plain_md(const Dims& shape) {
+Md plain_md(const Dims& shape, dnnl::memory::data_type type) {
   const Dims dims = to_dims(shape);
   Dims strides(dims.size(), 1);
   for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i) {
     strides[i] = strides[i + 1] * std::max<dnnl::memory::dim>(dims[i + 1], 1);
   }
-  return Md(dims, dnnl::memory::data_type::f32, strides);
+  return Md(dims, type, strides);
+}
+
+Md with_type(const Md& md, dnnl::memory::data_type type) {
+  if (md.is_zero() || md.data_type() == type) return md;
+  Md out = md;
+  out.data.data_type = static_cast<dnnl_data_type_t>(type);
+  return out;
 }
 
 bool is_plain(const Md& md) {
@@ -74,7 +81,9 @@ bool is_dense(const Md& md) {
 
 Md same_order(const Md& like, const Dims& dims) {
   std::vector<int> order;
-  if (like.data.ndims != static_cast<int>(dims.size()) || !stride_order(like, order)) return plain_md(dims);
+  if (like.data.ndims != static_cast<int>(dims.size()) || !stride_order(like, order)) {
+    return plain_md(dims, like.is_zero() ? dnnl::memory::data_type::f32 : like.data_type());
+  }
   Dims strides(dims.size(), 1);
   dnnl::memory::dim stride = 1;
   for (int i = static_cast<int>(order.size()) - 1; i >= 0; --i) {
@@ -84,7 +93,7 @@ Md same_order(const Md& like, const Dims& dims) {
   return Md(dims, like.data_type(), strides);
 }
 
-Md channel_blocked_md(const Dims& dims, int block) {
+Md channel_blocked_md(const Dims& dims, int block, dnnl::memory::data_type type) {
   using tag = dnnl::memory::format_tag;
   tag t = tag::undef;
   if (block == 16) {
@@ -98,34 +107,36 @@ Md channel_blocked_md(const Dims& dims, int block) {
         : dims.size() == 5 ? tag::aBcde8b
                            : tag::undef;
   }
-  return t == tag::undef ? Md() : Md(dims, dnnl::memory::data_type::f32, t);
+  return t == tag::undef ? Md() : Md(dims, type, t);
 }
 
 std::optional<DenseRegion> dense_region(const Md& parent, const Dims& dims, const Dims& offsets) {
   const Dims parent_dims = parent.dims();
   if (parent_dims.size() < 2 || dims.size() != parent_dims.size() || offsets.size() != dims.size() ||
-      parent_dims[0] != 1 || parent.data_type() != dnnl::memory::data_type::f32) {
+      parent_dims[0] != 1) {
     return std::nullopt;
   }
+  const dnnl::memory::data_type type = parent.data_type();
+  if (type != dnnl::memory::data_type::f32 && type != dnnl::memory::data_type::bf16) return std::nullopt;
   for (std::size_t d = 0; d < dims.size(); ++d) {
     if (d != 1 && (offsets[d] != 0 || dims[d] != parent_dims[d])) return std::nullopt;
   }
   if (offsets[1] < 0 || offsets[1] + dims[1] > parent_dims[1]) return std::nullopt;
-  std::size_t inner = sizeof(float); // bytes of one channel
+  std::size_t inner = dnnl::memory::data_type_size(type); // bytes of one channel
   for (std::size_t d = 2; d < dims.size(); ++d)
     inner *= static_cast<std::size_t>(dims[d]);
   const std::size_t byte_offset = static_cast<std::size_t>(offsets[1]) * inner;
-  if (is_plain(parent)) return DenseRegion{plain_md(dims), byte_offset};
+  if (is_plain(parent)) return DenseRegion{plain_md(dims, type), byte_offset};
   const dnnl_memory_desc_t& d = parent.data;
   if (d.format_kind != dnnl_blocked || d.format_desc.blocking.inner_nblks != 1 ||
       d.format_desc.blocking.inner_idxs[0] != 1) {
     return std::nullopt;
   }
   const int block = static_cast<int>(d.format_desc.blocking.inner_blks[0]);
-  const Md blocked = channel_blocked_md(parent_dims, block);
+  const Md blocked = channel_blocked_md(parent_dims, block, type);
   if (blocked.is_zero() || blocked != parent || offsets[1] % block != 0 || dims[1] % block != 0)
     return std::nullopt;
-  return DenseRegion{channel_blocked_md(dims, block), byte_offset};
+  return DenseRegion{channel_blocked_md(dims, block, type), byte_offset};
 }
 
 Md innermost_md(const Dims& dims, int axis) {

@@ -18,8 +18,11 @@ using Dims = dnnl::memory::dims;
 // oneDNN has no rank-0 tensors: a scalar becomes dims {1}. (Shape and Dims
 // are the same vector type.)
 Dims to_dims(const Shape& shape);
-// Dense row-major f32 descriptor; a scalar's empty dims count as {1}.
-Md plain_md(const Dims& dims);
+// Dense row-major descriptor (f32 unless told); a scalar's empty dims count as {1}.
+Md plain_md(const Dims& dims, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
+// `md` with its elements of `type`: the same dims, format and strides (in
+// elements), so a reorder between the two converts the values only.
+Md with_type(const Md& md, dnnl::memory::data_type type);
 
 // Two descriptors of the same bytes: equal, or both plain with equal dims
 // (oneDNN may fill the strides of size-1 dims differently).
@@ -34,7 +37,7 @@ bool dense_order(const Md& md, std::vector<int>* order = nullptr);
 bool is_dense(const Md& md);
 // A dense descriptor with `dims` and the dimension order of `like` when that is
 // unblocked (a dense permutation or a view into one); plain otherwise (blocked
-// formats cannot be cut at arbitrary channel offsets).
+// formats cannot be cut at arbitrary channel offsets). Of like's element type.
 Md same_order(const Md& like, const Dims& dims);
 
 // The region at `offsets` with `dims` of a tensor laid out as `parent`, when
@@ -50,7 +53,8 @@ struct DenseRegion {
 std::optional<DenseRegion> dense_region(const Md& parent, const Dims& dims, const Dims& offsets);
 // Dense descriptor with the channel axis (1) blocked by `block` outermost:
 // nChw16c for rank 4. Zero when oneDNN has no tag for the rank.
-Md channel_blocked_md(const Dims& dims, int block);
+Md channel_blocked_md(const Dims& dims, int block,
+                      dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 
 // Dense descriptor with the other dims in logical order and `axis` innermost
 // (NHWC for axis 1 of a 4-D tensor): what reductions along `axis` run fast on.

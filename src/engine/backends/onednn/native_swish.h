@@ -17,5 +17,8 @@ bool native_swish_available();
 std::unique_ptr<NativeKernel> make_swish_kernel(bool with_sum);
 // DNNL_ARG_DST = sigmoid(DNNL_ARG_SRC), same layout, as above.
 std::unique_ptr<NativeKernel> make_sigmoid_kernel();
+// make_swish_kernel on bf16 tensors (bf16 mode): computed in f32, rounded to
+// the nearest bf16 once at the end.
+std::unique_ptr<NativeKernel> make_swish_kernel_bf16(bool with_sum);
 
 } // namespace tilescope::engine::onednn

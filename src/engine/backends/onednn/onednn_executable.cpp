@@ -115,7 +115,7 @@ OnednnExecutable::OnednnExecutable(const Graph& graph, dnnl::engine engine, Comp
     const MemRef& ref = compiler.stored(graph.outputs[i].name);
     Buffer& buffer = buffers_[ref.buffer];
     if (buffer.kind == StorageKind::kArena && ref.offset == 0 && !ref.md.is_zero() && is_plain(ref.md) &&
-        ref.md.get_size() == buffer.bytes) {
+        ref.md.data_type() == dnnl::memory::data_type::f32 && ref.md.get_size() == buffer.bytes) {
       buffer.kind = StorageKind::kOutput;
       buffer.external_index = i;
     }
@@ -159,7 +159,8 @@ OnednnExecutable::OnednnExecutable(const Graph& graph, dnnl::engine engine, Comp
     out.type = graph.type_of(output.name);
     const Buffer& buffer = buffers_[out.ref.buffer];
     out.in_place = buffer.kind == StorageKind::kOutput && buffer.external_index == outputs_.size();
-    if (!out.in_place && out.type.dtype == DType::kFloat32 && !is_plain(out.ref.md)) {
+    const bool plain_f32 = is_plain(out.ref.md) && out.ref.md.data_type() == dnnl::memory::data_type::f32;
+    if (!out.in_place && out.type.dtype == DType::kFloat32 && !plain_f32) {
       out.src = bind(out.ref);
       out.dst = dnnl::memory(plain_md(out.type.shape), engine_, nullptr);
       out.to_plain = dnnl::reorder(out.src, out.dst);
@@ -384,10 +385,10 @@ private:
 };
 
 std::unique_ptr<OnednnExecutable> compile_graph(const Graph& graph, int threads, bool inputs_as_tensors,
-                                                const DebugHooks& hooks) {
+                                                const DebugHooks& hooks, bool bf16) {
   OmpThreads omp_threads(threads);
   dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  Compiler compiler(graph, engine, inputs_as_tensors);
+  Compiler compiler(graph, engine, inputs_as_tensors, bf16);
   plan_concat_slots(compiler);
   const KernelRegistry& registry = KernelRegistry::instance();
   std::vector<std::pair<std::string, const Tensor*>> captures;
@@ -424,7 +425,7 @@ std::vector<std::string> step_labels(const Executable& exe) {
 
 } // namespace onednn
 
-std::unique_ptr<Executable> compile_onednn(const Graph& graph, int threads, bool capture) {
+std::unique_ptr<Executable> compile_onednn(const Graph& graph, int threads, bool capture, bool bf16) {
   using namespace onednn;
   const DebugHooks hooks = DebugHooks::from_environment(capture);
   bool f32_inputs = true;
@@ -437,10 +438,10 @@ std::unique_ptr<Executable> compile_onednn(const Graph& graph, int threads, bool
     const bool by_lanes = team > 1 && sample->batch % team == 0;
     std::vector<std::unique_ptr<OnednnExecutable>> lanes;
     for (int lane = 0; lane < (by_lanes ? team : 1); ++lane)
-      lanes.push_back(compile_graph(sample->graph, by_lanes ? 1 : threads, false, hooks));
+      lanes.push_back(compile_graph(sample->graph, by_lanes ? 1 : threads, false, hooks, bf16));
     return std::make_unique<BatchLoopExecutable>(graph, sample->batch, std::move(lanes));
   }
-  return compile_graph(graph, threads, true, hooks);
+  return compile_graph(graph, threads, true, hooks, bf16);
 }
 
 } // namespace tilescope::engine

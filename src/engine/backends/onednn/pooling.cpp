@@ -42,9 +42,10 @@ bool window_from(const WindowAttrs& a, Window& w, bool* extra_padding) {
 bool add_pooling(Compiler& c, const Node& node, dnnl::algorithm alg, const Window& w) {
   const std::string& input = node.inputs[0];
   const std::string& output = node.outputs[0];
-  const Md src_md = c.layout(input);
-  const Md dst_any(to_dims(c.type(output).shape), dnnl::memory::data_type::f32,
-                   dnnl::memory::format_tag::any);
+  // bf16 mode: bf16 in and out when the output is stored so (bf16_plan.h).
+  const auto type = c.stores_bf16(output) ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32;
+  const Md src_md = with_type(c.stored_layout(input), type);
+  const Md dst_any(to_dims(c.type(output).shape), type, dnnl::memory::format_tag::any);
   auto pd = try_primitive_desc<dnnl::pooling_v2_forward::primitive_desc>(
       dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_inference, alg, src_md, dst_any, w.strides,
                                      w.kernel, w.dilation, w.pad_l, w.pad_r),
@@ -59,7 +60,7 @@ bool add_pooling(Compiler& c, const Node& node, dnnl::algorithm alg, const Windo
     if (alt && std::string(alt->impl_info_str()).rfind("ref", 0) != 0) pd = alt;
   }
   c.add_primitive(node.op_type, dnnl::pooling_v2_forward(*pd),
-                  {{DNNL_ARG_SRC, c.read_as_is(input)}, {DNNL_ARG_DST, c.define(output, pd->dst_desc())}},
+                  {{DNNL_ARG_SRC, c.read(input, src_md)}, {DNNL_ARG_DST, c.define(output, pd->dst_desc())}},
                   pd->scratchpad_desc());
   return true;
 }

@@ -119,8 +119,10 @@ bool build_resize(Compiler& c, const Node& node) {
                                                              : dnnl::algorithm::resampling_linear;
   if (!probe_agrees(c, node, alg, x, y, constants)) return false;
 
-  const Md src_md = c.layout(input);
-  const Md dst_any(to_dims(y), dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
+  // bf16 mode: bf16 in and out when the output is stored so (bf16_plan.h).
+  const auto type = c.stores_bf16(output) ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32;
+  const Md src_md = with_type(c.stored_layout(input), type);
+  const Md dst_any(to_dims(y), type, dnnl::memory::format_tag::any);
   auto pd = try_primitive_desc<dnnl::resampling_forward::primitive_desc>(
       dnnl::resampling_forward::desc(dnnl::prop_kind::forward_inference, alg, src_md, dst_any), c.attr(),
       c.engine());
@@ -134,7 +136,7 @@ bool build_resize(Compiler& c, const Node& node) {
     if (alt && std::string(alt->impl_info_str()).rfind("ref", 0) != 0) pd = alt;
   }
   c.add_primitive(node.op_type, dnnl::resampling_forward(*pd),
-                  {{DNNL_ARG_SRC, c.read_as_is(input)}, {DNNL_ARG_DST, c.define(output, pd->dst_desc())}},
+                  {{DNNL_ARG_SRC, c.read(input, src_md)}, {DNNL_ARG_DST, c.define(output, pd->dst_desc())}},
                   pd->scratchpad_desc());
   return true;
 }

@@ -24,12 +24,32 @@ enum class Backend { kReference, kOnednn };
 std::optional<Backend> parse_backend(std::string_view name); // "reference" | "onednn"
 std::string_view backend_name(Backend backend);
 
+// Arithmetic precision of the onednn backend.
+//   kFp32 - float32 throughout;
+//   kBf16 - convolutions take bfloat16 weights and activations (float32
+//           accumulation), and the values flowing between convolutions, Concat,
+//           pooling and resize stay bfloat16; every other op (the detect head's
+//           decode, Softmax, Sigmoid) and the graph outputs stay float32, with a
+//           conversion only where the two meet. Needs AVX-512 (AVX512-BF16 or
+//           AMX run it natively; plain AVX-512 emulates it, slower than float32);
+//   kInt8 - the model's own QuantizeLinear/DequantizeLinear nodes (a QDQ model,
+//           `tilescope model quantize`); a float model is refused.
+enum class Precision { kFp32, kBf16, kInt8 };
+
+std::optional<Precision> parse_precision(std::string_view name); // "fp32" | "bf16" | "int8"
+std::string_view precision_name(Precision precision);
+// True when this CPU runs bfloat16 convolutions natively (AVX512-BF16 or AMX),
+// where they beat float32; elsewhere kBf16 still works but runs slower.
+bool native_bf16_available();
+
 struct SessionOptions {
   Backend backend = Backend::kOnednn;
   int threads = 0; // 0 = all cores (onednn backend)
   // Fixed shapes for inputs with dynamic dims, e.g. {"images", {1,3,384,640}}.
   std::map<std::string, Shape> input_shapes;
   bool fuse = true; // Conv+BN / activation / residual fusion passes
+  // kBf16 needs the onednn backend; the reference backend runs float32 only.
+  Precision precision = Precision::kFp32;
   // Verification (tilescope verify): each run keeps a copy of the node outputs
   // the backend materialises, for take_captured(). Costs a copy of every
   // activation per run; the onednn backend captures float32 values only, and

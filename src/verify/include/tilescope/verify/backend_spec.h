@@ -1,9 +1,9 @@
 // The two sides of a verification: a backend and the precision it runs in,
 // written "reference", "onednn" (= "onednn:fp32"), "onednn:bf16", "onednn:int8".
 //
-// Low precision is the second part of issue #7: bf16 and int8 parse (so budgets,
-// reports and the command line already speak of them) but do not run yet;
-// session_options_for() says so.
+// The precision is the engine's (engine::Precision, session.h): onednn:bf16
+// runs convolutions in bfloat16; onednn:int8 runs a quantized (QDQ) model and
+// is refused for a float one.
 #pragma once
 
 #include "tilescope/engine/session.h"
@@ -14,10 +14,9 @@
 
 namespace tilescope::verify {
 
-enum class Precision { kFp32, kBf16, kInt8 };
-
-std::string_view precision_name(Precision precision); // "fp32" | "bf16" | "int8"
-std::optional<Precision> parse_precision(std::string_view name);
+using Precision = engine::Precision;
+using engine::parse_precision; // "fp32" | "bf16" | "int8"
+using engine::precision_name;
 
 struct BackendSpec {
   engine::Backend backend = engine::Backend::kOnednn;
@@ -34,8 +33,7 @@ BackendSpec parse_backend_spec(std::string_view text);
 
 // Session options that run `spec` with `threads` (0: all cores). The reference
 // runs unfused, so that every node of the model has an output to compare;
-// onednn runs as production does (fused). Throws Error for precisions that do
-// not run yet (bf16, int8).
+// onednn runs as production does (fused), in the spec's precision.
 engine::SessionOptions session_options_for(const BackendSpec& spec, int threads);
 
 } // namespace tilescope::verify
