@@ -256,6 +256,11 @@ std::pair<Tensor*, MemRef> Compiler::owned_tensor(DType dtype, const Shape& shap
   return {raw, MemRef{b, 0, dtype == DType::kFloat32 ? plain_md(shape) : Md()}};
 }
 
+const MemRef* Compiler::shared(const std::string& key) const {
+  auto it = shared_.find(key);
+  return it == shared_.end() ? nullptr : &it->second;
+}
+
 Compiler::TensorSource Compiler::tensor_source(const std::string& value) {
   TensorSource source;
   for (std::size_t i = 0; i < graph_.inputs.size(); ++i) {

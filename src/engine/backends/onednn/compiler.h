@@ -124,6 +124,11 @@ public:
   // A Tensor the executable owns with `value`'s type, not a value's storage
   // (fallback staging); returns it and the reference through which steps write it.
   std::pair<Tensor*, MemRef> owned_tensor(DType dtype, const Shape& shape);
+  // Storage a builder made for something other than a value and that later
+  // builders may reuse, under a key of the builder's choosing (qconv.cpp: one
+  // quantized copy of an input for all the QConvs that read it alike).
+  const MemRef* shared(const std::string& key) const;
+  void share(const std::string& key, const MemRef& ref) { shared_[key] = ref; }
 
   // Where a Tensor-level kernel finds `value` at run time without a copy: a
   // Tensor of exactly its type, or a graph input (input_index, unless the
@@ -190,6 +195,7 @@ private:
   std::map<std::string, ValueState> values_;
   std::map<std::string, int> uses_left_; // per value: reads not yet compiled
   std::map<std::string, MemRef> slots_;
+  std::map<std::string, MemRef> shared_;
   std::size_t scratchpad_bytes_ = 0;
   std::string current_node_;
   bool inputs_as_tensors_ = true;

@@ -33,6 +33,7 @@
 #include "backends/onednn/native_swish.h"
 #include "backends/reference/ops/conv_attrs.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <limits>
 #include <string_view>
@@ -143,6 +144,10 @@ ConvAlgo conv_algo() {
 int blocked_conv_channel_block(const Compiler& c) {
   // bf16 convolutions have no Winograd kernel; brgconv runs them on NHWC.
   if (c.bf16()) return 0;
+  // Nor do int8 ones (qconv.cpp): they read and write NHWC, so blocked Concat
+  // buffers would cost a conversion on each side.
+  const auto& nodes = c.graph().nodes;
+  if (std::any_of(nodes.begin(), nodes.end(), [](const Node& n) { return n.op_type == "QConv"; })) return 0;
   if (dnnl::get_effective_cpu_isa() < dnnl::cpu_isa::avx512_core) return 8;
   return conv_algo() == ConvAlgo::kWinograd ? 16 : 0;
 }
