@@ -63,7 +63,7 @@ model:
   # YOLOv5) or a TF.js graph. Empty: the default model, NanoDet-m (COCO, 80 classes),
   # fetched by scripts/setup. A relative path is relative to this file.
   path: ""
-  precision: fp32           # fp32 | bf16 | int8 (bf16 and int8 where the engine has them)
+  precision: fp32           # fp32 | bf16 (AVX-512 CPUs) | int8 (a model from `tilescope model quantize`)
   # Class names, one per line, when the model does not carry them (ONNX metadata `names`).
   labels: ""
   threads: 0                # inference threads; 0: every core

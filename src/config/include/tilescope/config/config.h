@@ -90,7 +90,7 @@ struct ServerConfig {
 
 struct ModelConfig {
   std::string path;               // "" : the default model (NanoDet-m from the cache)
-  std::string precision = "fp32"; // fp32 (bf16 | int8 once the engine has them)
+  std::string precision = "fp32"; // fp32 | bf16 | int8 (int8: a quantized QDQ model)
   std::string labels;             // optional labels file
   int threads = 0;                // engine threads (0: all cores)
   friend bool operator==(const ModelConfig&, const ModelConfig&) = default;
