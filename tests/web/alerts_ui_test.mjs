@@ -26,19 +26,15 @@
 // playwright-core, no video, no /usr/bin/python3 with aiosmtpd).
 import {spawn, spawnSync} from 'node:child_process';
 import fs from 'node:fs';
-import {createRequire} from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 
-const kSkip = 77;
-const kChromium = '/usr/bin/chromium';
+import {api, check, kChromium, load_chromium, poll, progress, root, screenshot, skip, sleep, step, watch_page_errors, yaml_string} from './harness.mjs';
+
 const kPython = '/usr/bin/python3';
 const kTotalTimeoutMs = 600_000;
 const kStartTimeoutMs = 120_000;
 const kEventTimeoutMs = 240_000;  // the first people in the video becoming events
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
 
 // --- arguments -------------------------------------------------------------------------
 function parse_args(argv) {
@@ -62,18 +58,7 @@ function parse_args(argv) {
 
 const args = parse_args(process.argv.slice(2));
 
-function skip(why) {
-  console.log(`SKIP: ${why}`);
-  process.exit(kSkip);
-}
-
-if (!fs.existsSync(kChromium)) skip(`${kChromium} is not installed (apt-get install chromium)`);
-let chromium;
-try {
-  chromium = createRequire(path.join(root, 'web', 'package.json'))('playwright-core').chromium;
-} catch {
-  skip('web/node_modules/playwright-core is missing (scripts/setup, or: cd web && npm ci)');
-}
+const chromium = load_chromium();
 if (!fs.existsSync(args.video)) skip(`${args.video} is missing (scripts/setup fetches it)`);
 if (spawnSync(kPython, ['-c', 'import aiosmtpd'], {stdio: 'ignore'}).status !== 0)
   skip(`${kPython} cannot import aiosmtpd (apt-get install python3-aiosmtpd)`);
@@ -85,10 +70,6 @@ fs.mkdirSync(args.artifacts, {recursive: true});
 
 // --- processes: tilescope and the receivers -------------------------------------------------
 const children = [];  // {name, child, exited}
-
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function track(name, child, log_path) {
   const log = fs.createWriteStream(log_path, {flags: 'a'});
@@ -141,10 +122,6 @@ async function start_receiver(name, script, dir, extra = []) {
   entry.port = Number(fs.readFileSync(ready, 'utf8'));
   console.log(`${name}: 127.0.0.1:${entry.port}`);
   return entry;
-}
-
-function yaml_string(s) {
-  return JSON.stringify(s);  // a JSON string is a valid YAML double-quoted scalar
 }
 
 function write_config(dir, {camera, smtp_port, webhook_port}) {
@@ -226,46 +203,8 @@ async function start_server(name, config) {
 }
 
 // --- helpers -------------------------------------------------------------------------------
-let step_name = '';
-const page_errors = [];
-
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-}
-
-async function api(base, method, route, body) {
-  const r = await fetch(`${base}${route}`, {
-    method,
-    headers: body ? {'Content-Type': 'application/json'} : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  return {status: r.status, body: text ? JSON.parse(text) : null};
-}
-
-async function poll(what, fn, timeout_ms, every_ms = 500) {
-  const deadline = Date.now() + timeout_ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout_ms / 1000} s waiting for ${what}`);
-    await sleep(every_ms);
-  }
-}
-
 async function shot(page, name) {
-  const file = path.join(args.artifacts, `alerts-${name}.png`);
-  await page.screenshot({path: file});
-  console.log(`  screenshot ${file}`);
-}
-
-async function step(name, fn) {
-  step_name = name;
-  const t0 = Date.now();
-  console.log(`- ${name}`);
-  await fn();
-  if (page_errors.length) throw new Error(`uncaught errors in the page: ${page_errors.join(' | ')}`);
-  console.log(`  ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  await screenshot(page, path.join(args.artifacts, `alerts-${name}.png`));
 }
 
 // The messages the SMTP receiver saved: [{meta, eml}] in order.
@@ -299,7 +238,7 @@ async function alerts_scenario(browser, base, env) {
   const context = await browser.newContext({viewport: {width: 1440, height: 900}, colorScheme: 'dark'});
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
-  page.on('pageerror', (e) => page_errors.push(e.message));
+  watch_page_errors(page);
   page.on('console', (m) => {
     if (m.type() === 'error') console.log(`  console: ${m.text()}`);
   });
@@ -502,7 +441,7 @@ async function off_scenario(browser, base) {
   const context = await browser.newContext({viewport: {width: 1280, height: 720}, colorScheme: 'dark'});
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
-  page.on('pageerror', (e) => page_errors.push(e.message));
+  watch_page_errors(page);
   await step('a server without alerts says so', async () => {
     // The alerts service runs anyway, with no sinks and so no rules (a rule needs a sink).
     const r = await api(base, 'GET', '/api/v1/alerts');
@@ -521,7 +460,7 @@ async function main() {
   let browser = null;
   let failed = false;
   const watchdog = setTimeout(async () => {
-    console.error(`FAIL: the test ran over ${kTotalTimeoutMs / 1000} s (step: ${step_name})`);
+    console.error(`FAIL: the test ran over ${kTotalTimeoutMs / 1000} s (step: ${progress.step})`);
     await stop_all();
     process.exit(1);
   }, kTotalTimeoutMs);
@@ -539,7 +478,7 @@ async function main() {
     console.log('PASS');
   } catch (e) {
     failed = true;
-    console.error(`FAIL in step "${step_name}": ${e.stack || e}`);
+    console.error(`FAIL in step "${progress.step}": ${e.stack || e}`);
     for (const c of children) console.error(`${c.name} log: ${c.log_path}`);
     if (browser) {
       for (const context of browser.contexts()) {

@@ -28,17 +28,13 @@
 // (no chromium, no playwright-core, no video).
 import {spawn} from 'node:child_process';
 import fs from 'node:fs';
-import {createRequire} from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 
-const kSkip = 77;
-const kChromium = '/usr/bin/chromium';
+import {api, check, kChromium, load_chromium, poll, progress, root, screenshot, skip, sleep, step, watch_page_errors, yaml_string} from './harness.mjs';
+
 const kTotalTimeoutMs = 600_000;
 const kStartTimeoutMs = 120_000;
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
 
 // --- arguments -------------------------------------------------------------------------
 function parse_args(argv) {
@@ -62,18 +58,7 @@ function parse_args(argv) {
 
 const args = parse_args(process.argv.slice(2));
 
-function skip(why) {
-  console.log(`SKIP: ${why}`);
-  process.exit(kSkip);
-}
-
-if (!fs.existsSync(kChromium)) skip(`${kChromium} is not installed (apt-get install chromium)`);
-let chromium;
-try {
-  chromium = createRequire(path.join(root, 'web', 'package.json'))('playwright-core').chromium;
-} catch {
-  skip('web/node_modules/playwright-core is missing (scripts/setup, or: cd web && npm ci)');
-}
+const chromium = load_chromium();
 if (!args.url && !fs.existsSync(args.video)) skip(`${args.video} is missing (scripts/setup fetches it)`);
 if (!args.url && !fs.existsSync(args.binary)) {
   console.error(`error: tilescope binary '${args.binary}' not found`);
@@ -83,10 +68,6 @@ fs.mkdirSync(args.artifacts, {recursive: true});
 
 // --- the server ---------------------------------------------------------------------------
 const servers = [];
-
-function yaml_string(s) {
-  return JSON.stringify(s);  // a JSON string is a valid YAML double-quoted scalar
-}
 
 function write_config(dir, {cameras, auth}) {
   const lines = ['server:', '  bind: 127.0.0.1', '  port: 8080'];
@@ -178,51 +159,8 @@ async function stop_servers() {
   await Promise.all(servers.map(stop_server));
 }
 
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-// --- helpers -------------------------------------------------------------------------------
-let step_name = '';
-let page_errors = [];
-
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-}
-
-async function api(base, method, route, body) {
-  const r = await fetch(`${base}${route}`, {
-    method,
-    headers: body ? {'Content-Type': 'application/json'} : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  return {status: r.status, body: text ? JSON.parse(text) : null};
-}
-
-async function poll(what, fn, timeout_ms, every_ms = 500) {
-  const deadline = Date.now() + timeout_ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeout_ms / 1000} s waiting for ${what}`);
-    await sleep(every_ms);
-  }
-}
-
 async function shot(page, name) {
-  const file = path.join(args.artifacts, `${name}.png`);
-  await page.screenshot({path: file});
-  console.log(`  screenshot ${file}`);
-}
-
-async function step(page, name, fn) {
-  step_name = name;
-  const t0 = Date.now();
-  console.log(`- ${name}`);
-  await fn();
-  if (page_errors.length) throw new Error(`uncaught errors in the page: ${page_errors.join(' | ')}`);
-  console.log(`  ok (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  await screenshot(page, path.join(args.artifacts, `${name}.png`));
 }
 
 // Waits until the <img> has decoded a picture.
@@ -257,7 +195,7 @@ async function main_scenario(browser, base, restart) {
   const context = await browser.newContext({viewport: {width: 1440, height: 900}, colorScheme: 'dark'});
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
-  page.on('pageerror', (e) => page_errors.push(e.message));
+  watch_page_errors(page);
   page.on('console', (m) => {
     if (m.type() === 'error') console.log(`  console: ${m.text()}`);
   });
@@ -273,7 +211,7 @@ async function main_scenario(browser, base, restart) {
   });
   check(gate.status === 201, `POST /api/v1/cameras for the offline camera (status ${gate.status})`);
 
-  await step(page, 'camera grid shows the camera live', async () => {
+  await step('camera grid shows the camera live', async () => {
     await page.goto(`${base}/`);
     const card = page.locator(`.camera-card[data-camera="${first.id}"]`);
     await card.waitFor();
@@ -282,7 +220,7 @@ async function main_scenario(browser, base, restart) {
     await page.locator('.connection[data-state="open"]').waitFor();
   });
 
-  await step(page, 'an offline camera: state, error, password kept on edit', async () => {
+  await step('an offline camera: state, error, password kept on edit', async () => {
     const card = page.locator(`.camera-card[data-camera="${gate.body.id}"]`);
     await card.locator('.badge[data-state="retrying"], .badge[data-state="connecting"]').first().waitFor();
     await card.locator('.card-reason:not([hidden])').waitFor({timeout: 60_000});
@@ -331,7 +269,7 @@ async function main_scenario(browser, base, restart) {
   });
 
   let added = null;
-  await step(page, 'add a camera through the dialog', async () => {
+  await step('add a camera through the dialog', async () => {
     await page.locator('.page-actions .btn-primary', {hasText: 'Add camera'}).click();
     const dialog = page.locator('dialog.camera-dialog');
     await dialog.waitFor();
@@ -358,7 +296,7 @@ async function main_scenario(browser, base, restart) {
     check(page.url().endsWith(`#/camera/${added.id}`), 'the new camera page opened');
   });
 
-  await step(page, 'live frames and a person on the new camera', async () => {
+  await step('live frames and a person on the new camera', async () => {
     await wait_image(page, 'img.live-img');
     await page.locator('.object-list .object-row[data-label="person"]').first().waitFor({timeout: 90_000});
     await page.locator('.live-objects .object-chip[data-label="person"]').first().waitFor();
@@ -366,7 +304,7 @@ async function main_scenario(browser, base, restart) {
     await shot(page, '03-camera-live');
   });
 
-  await step(page, 'draw, save, move and reload a zone', async () => {
+  await step('draw, save, move and reload a zone', async () => {
     await page.goto(`${base}/#/camera/${first.id}`);
     await page.locator('.zone-stage.has-frame').waitFor({timeout: 60_000});
     const stage = page.locator('.zone-stage');
@@ -430,7 +368,7 @@ async function main_scenario(browser, base, restart) {
     await shot(page, '04-camera-zones');
   });
 
-  await step(page, 'open an event and its snapshot', async () => {
+  await step('open an event and its snapshot', async () => {
     const events = await poll(
         'a first event',
         async () => {
@@ -475,7 +413,7 @@ async function main_scenario(browser, base, restart) {
     await page.locator('.page-subtitle').filter({hasText: /event|No events/}).waitFor();
   });
 
-  await step(page, 'system page charts', async () => {
+  await step('system page charts', async () => {
     await page.goto(`${base}/#/system`);
     await page.locator('.data-table tbody tr').first().waitFor();
     await page.locator('.metric-tile[data-metric="model"] .metric-value').filter({hasNotText: '–'}).waitFor();
@@ -498,7 +436,7 @@ async function main_scenario(browser, base, restart) {
   });
 
   if (restart) {
-    await step(page, 'the server restarts: the page reconnects by itself', async () => {
+    await step('the server restarts: the page reconnects by itself', async () => {
       await page.goto(`${base}/#/cameras`);
       await page.locator('.connection[data-state="open"]').waitFor();
       const img = `.camera-card[data-camera="${first.id}"] img.live-img`;
@@ -520,7 +458,7 @@ async function main_scenario(browser, base, restart) {
     });
   }
 
-  await step(page, 'remove the added camera', async () => {
+  await step('remove the added camera', async () => {
     await page.goto(`${base}/#/cameras`);
     await page.locator(`.camera-card[data-camera="${added.id}"] [aria-label="Edit yard"]`).click();
     const dialog = page.locator('dialog.camera-dialog');
@@ -539,8 +477,8 @@ async function login_scenario(browser, base) {
   const context = await browser.newContext({viewport: {width: 1280, height: 800}, colorScheme: 'dark'});
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
-  page.on('pageerror', (e) => page_errors.push(e.message));
-  await step(page, 'login page', async () => {
+  watch_page_errors(page);
+  await step('login page', async () => {
     const r = await api(base, 'GET', '/api/v1/cameras');
     check(r.status === 401, `the API needs a login (status ${r.status})`);
     await page.goto(`${base}/`);
@@ -568,7 +506,7 @@ async function main() {
   let browser = null;
   let failed = false;
   const watchdog = setTimeout(async () => {
-    console.error(`FAIL: the test ran over ${kTotalTimeoutMs / 1000} s (step: ${step_name})`);
+    console.error(`FAIL: the test ran over ${kTotalTimeoutMs / 1000} s (step: ${progress.step})`);
     await stop_servers();
     process.exit(1);
   }, kTotalTimeoutMs);
@@ -594,7 +532,7 @@ async function main() {
     console.log('PASS');
   } catch (e) {
     failed = true;
-    console.error(`FAIL in step "${step_name}": ${e.stack || e}`);
+    console.error(`FAIL in step "${progress.step}": ${e.stack || e}`);
     for (const s of servers) console.error(`server log: ${s.log_path}`);
     if (browser) {
       for (const context of browser.contexts()) {
