@@ -9,6 +9,7 @@ import {api} from '../api.js';
 import {fmt_datetime, fmt_time, h, mount} from '../dom.js';
 import {icon} from '../icons.js';
 
+import {render_pager} from './pager.js';
 import {toast} from './toast.js';
 
 export const kDeliveryPageSizes = [25, 50, 100];
@@ -168,41 +169,15 @@ export class DeliveryTable {
     const offset = answer.offset || 0;
     const total = answer.total || 0;
     const shown = (answer.deliveries || []).length;
-    const pages = Math.max(1, Math.ceil(total / limit));
-    const current = Math.floor(offset / limit) + 1;
-    const go = (p) => this.on_query_?.({...this.query_, offset: (p - 1) * limit});
-    const size = h(
-        'select.input.input-small',
-        {
-          'aria-label': 'Deliveries per page',
-          onchange: (e) => this.on_query_?.({
-            ...this.query_,
-            limit: Number(e.target.value) === kDeliveryPageSizes[0] ? '' : e.target.value,
-            offset: 0,
-          }),
-        },
-        kDeliveryPageSizes.map((n) => h('option', {value: n, selected: n === limit}, `${n} per page`)),
-    );
-    this.pager_.replaceChildren(
-        h('span.pager-info', total ? `${offset + 1}–${offset + shown} of ${total.toLocaleString()}` : ''),
-        h('div.spacer'),
-        size,
-        h('button.btn.btn-ghost.btn-small', {
-          type: 'button',
-          disabled: current <= 1,
-          onclick: () => go(current - 1),
-          'aria-label': 'Previous page'
-        },
-          icon('chevron_left', 16), 'Newer'),
-        h('span.pager-page', `Page ${current} of ${pages}`),
-        h('button.btn.btn-ghost.btn-small', {
-          type: 'button',
-          disabled: current >= pages,
-          onclick: () => go(current + 1),
-          'aria-label': 'Next page'
-        },
-          'Older', icon('chevron_right', 16)),
-    );
+    render_pager(this.pager_, {
+      total,
+      offset,
+      limit,
+      shown,
+      sizes: kDeliveryPageSizes,
+      label: 'Deliveries',
+      on_change: (change) => this.on_query_?.({...this.query_, ...change}),
+    });
     this.pager_.hidden = total <= kDeliveryPageSizes[0] && limit === kDeliveryPageSizes[0] && offset === 0;
   }
 

@@ -4,6 +4,7 @@
 // event over the list.
 import {api, query as to_query} from '../api.js';
 import {event_card} from '../components/event_card.js';
+import {render_pager} from '../components/pager.js';
 import {debounce, fmt_day, from_local_input, h, mount, to_local_input} from '../dom.js';
 import {icon} from '../icons.js';
 import {live} from '../live.js';
@@ -252,42 +253,15 @@ class EventsPage {
       );
     }
 
-    // Pager.
-    const pages = Math.max(1, Math.ceil(this.total_ / limit));
-    const current = Math.floor(offset / limit) + 1;
-    const go = (p) => this.set_query_({...this.query_, offset: (p - 1) * limit});
-    const size = h(
-        'select.input.input-small',
-        {
-          'aria-label': 'Events per page',
-          onchange: (e) => this.set_query_({
-            ...this.query_,
-            limit: Number(e.target.value) === kPageSizes[0] ? '' : e.target.value,
-            offset: 0
-          }),
-        },
-        kPageSizes.map((n) => h('option', {value: n, selected: n === limit}, `${n} per page`)),
-    );
-    this.pager_.replaceChildren(
-        h('span.pager-info', this.total_ ? `${first}–${last} of ${this.total_.toLocaleString()}` : ''),
-        h('div.spacer'),
-        size,
-        h('button.btn.btn-ghost.btn-small', {
-          type: 'button',
-          disabled: current <= 1,
-          onclick: () => go(current - 1),
-          'aria-label': 'Previous page'
-        },
-          icon('chevron_left', 16), 'Newer'),
-        h('span.pager-page', `Page ${current} of ${pages}`),
-        h('button.btn.btn-ghost.btn-small', {
-          type: 'button',
-          disabled: current >= pages,
-          onclick: () => go(current + 1),
-          'aria-label': 'Next page'
-        },
-          'Older', icon('chevron_right', 16)),
-    );
+    render_pager(this.pager_, {
+      total: this.total_,
+      offset,
+      limit,
+      shown: this.events_.length,
+      sizes: kPageSizes,
+      label: 'Events',
+      on_change: (change) => this.set_query_({...this.query_, ...change}),
+    });
     this.pager_.hidden = this.total_ === 0;
   }
 
