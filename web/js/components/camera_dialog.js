@@ -13,6 +13,7 @@ import {icon} from '../icons.js';
 import {store} from '../store.js';
 
 import {class_picker} from './class_picker.js';
+import {FormFields} from './form_fields.js';
 import {confirm_dialog, open_modal} from './modal.js';
 import {toast} from './toast.js';
 
@@ -81,27 +82,8 @@ export async function open_camera_dialog({camera = null, on_saved, on_deleted} =
   delete base.status;
   const editing = Boolean(camera);
   const credentials = split_credentials(base.url);
-  const fields = new Map();  // API path -> .field element
-
-  function field(path, label, control, hint) {
-    // The label names the first control inside (for screen readers and getByLabel).
-    const input = control.matches('input, select') ? control : control.querySelector('input, select');
-    const id = `camera-${path.replace(/\W/g, '-')}`;
-    if (input && !input.id) input.id = id;
-    const el = h(
-        'div.field',
-        {dataset: {path}},
-        h('label.field-label',
-          {for: input ? input.id : null
-          },
-          label),
-        control,
-        hint ? h('div.field-hint', hint) : null,
-        h('div.field-error', {role: 'alert'}),
-    );
-    fields.set(path, el);
-    return el;
-  }
+  const form_fields = new FormFields('camera');
+  const field = (...a) => form_fields.field(...a);
 
   // --- source ---
   const name = h('input.input', {
@@ -296,46 +278,17 @@ export async function open_camera_dialog({camera = null, on_saved, on_deleted} =
   update_visibility();
 
   function clear_errors() {
-    general_error.hidden = true;
-    general_error.replaceChildren();
-    for (const el of fields.values()) {
-      el.classList.remove('invalid');
-      el.querySelector('.field-error').textContent = '';
-    }
+    form_fields.clear_errors(general_error);
   }
 
   // "cameras[0].zones[1].points" -> the field whose path is the longest prefix.
   function field_for(path) {
-    const clean = String(path || '').replace(/^cameras\[\d+\]\.?/, '').replace(/\[\d+\]/g, '');
-    let best = null;
-    for (const [key, el] of fields) {
-      if (el.closest('[hidden]')) continue;  // a field not shown cannot show its error
-      if ((clean === key || clean.startsWith(`${key}.`)) && (!best || key.length > best.length)) best = key;
-    }
-    return best ? fields.get(best) : null;
+    return form_fields.find(String(path || '').replace(/^cameras\[\d+\]\.?/, '').replace(/\[\d+\]/g, ''));
   }
 
   function show_error(error) {
     const issues = error.issues?.length ? error.issues : [{path: error.field || '', message: error.message}];
-    const unplaced = [];
-    for (const issue of issues) {
-      const el = field_for(issue.path);
-      if (el) {
-        el.classList.add('invalid');
-        const slot = el.querySelector('.field-error');
-        slot.textContent = slot.textContent ? `${slot.textContent}; ${issue.message}` : issue.message;
-      } else {
-        unplaced.push(issue.path ? `${issue.path}: ${issue.message}` : issue.message);
-      }
-    }
-    if (unplaced.length) {
-      general_error.hidden = false;
-      general_error.replaceChildren(icon('alert', 16), h('div', unplaced.map((m) => h('div', m))));
-    }
-    form.querySelector('.invalid input, .invalid select, .form-error:not([hidden])')?.scrollIntoView({
-      block: 'center',
-      behavior: 'smooth',
-    });
+    form_fields.show_issues(issues, {form, general_error, locate: field_for});
   }
 
   // The body for POST/PUT/test; null (and the error shown) when the form itself is wrong.

@@ -13,6 +13,7 @@ import {icon} from '../icons.js';
 import {store} from '../store.js';
 
 import {class_picker} from './class_picker.js';
+import {FormFields} from './form_fields.js';
 import {open_modal} from './modal.js';
 import {toast} from './toast.js';
 
@@ -53,26 +54,9 @@ export async function open_rule_dialog({rule = null, sinks = [], on_saved} = {})
   const cameras = store.list();
   const base = structuredClone({...kRuleDefaults, ...(rule || {})});
   const editing = Boolean(rule);
-  const fields = new Map();  // path -> .field element
-
-  function field(path, label, control, hint) {
-    const input = control.matches('input, select') ? control : control.querySelector('input, select');
-    const id = `rule-${path.replace(/\W/g, '-')}`;
-    if (input && !input.id) input.id = id;
-    const el = h(
-        'div.field',
-        {dataset: {path}},
-        h('label.field-label',
-          {for: input ? input.id : null
-          },
-          label),
-        control,
-        hint ? h('div.field-hint', hint) : null,
-        h('div.field-error', {role: 'alert'}),
-    );
-    fields.set(path, el);
-    return el;
-  }
+  const form_fields = new FormFields('rule');
+  const fields = form_fields.fields;  // path -> .field element
+  const field = (...a) => form_fields.field(...a);
 
   // --- what ---
   const name = h('input.input', {
@@ -275,50 +259,18 @@ export async function open_rule_dialog({rule = null, sinks = [], on_saved} = {})
   update_visibility();
 
   function clear_errors() {
-    general_error.hidden = true;
-    general_error.replaceChildren();
-    for (const el of fields.values()) {
-      el.classList.remove('invalid');
-      el.querySelector(':scope > .field-error').textContent = '';
-    }
+    form_fields.clear_errors(general_error);
   }
 
   // "schedule[1].days[2]" -> the field whose path is the longest prefix, with indexes
   // first ("schedule[1]"), then without them ("cameras[0]" -> "cameras").
   function field_for(path) {
-    const find = (p) => {
-      let best = null;
-      for (const [key, el] of fields) {
-        if (el.closest('[hidden]')) continue;  // a field not shown cannot show its error
-        const hit = p === key || p.startsWith(`${key}.`) || p.startsWith(`${key}[`);
-        if (hit && (!best || key.length > best.length)) best = key;
-      }
-      return best ? fields.get(best) : null;
-    };
-    return find(path) || find(path.replace(/\[\d+\]/g, ''));
+    return form_fields.find(path) || form_fields.find(path.replace(/\[\d+\]/g, ''));
   }
 
   // issues: [{path (relative to the rule), message}]
   function show_issues(issues) {
-    const unplaced = [];
-    for (const issue of issues) {
-      const el = issue.path ? field_for(issue.path) : null;
-      if (el) {
-        el.classList.add('invalid');
-        const slot = el.querySelector(':scope > .field-error');
-        slot.textContent = slot.textContent ? `${slot.textContent}; ${issue.message}` : issue.message;
-      } else {
-        unplaced.push(issue.path ? `${issue.path}: ${issue.message}` : issue.message);
-      }
-    }
-    if (unplaced.length) {
-      general_error.hidden = false;
-      general_error.replaceChildren(icon('alert', 16), h('div', unplaced.map((m) => h('div', m))));
-    }
-    form.querySelector('.invalid input, .invalid select, .form-error:not([hidden])')?.scrollIntoView({
-      block: 'center',
-      behavior: 'smooth',
-    });
+    form_fields.show_issues(issues, {form, general_error, locate: field_for});
   }
 
   // The number in an <input type=number>: its default when empty, NaN when the text is not
