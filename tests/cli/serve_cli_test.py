@@ -13,65 +13,19 @@ Usage: serve_cli_test.py TILESCOPE_BINARY   (needs the default model and the sam
 video, from scripts/setup; skips with exit code 77 otherwise).
 """
 import os
-import queue
 import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 
-from clitest import check, finish, run
+from clitest import Process, check, finish, run
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
 MODEL = os.path.join(ROOT, ".cache", "models", "nanodet", "nanodet.json")
 VIDEO = os.path.join(ROOT, ".cache", "media", "vtest.avi")
-
-
-class Server:
-    """`tilescope serve` in the background; its output lines on a queue."""
-
-    def __init__(self, binary, args, cwd):
-        self.proc = subprocess.Popen([binary, "serve", *args], cwd=cwd, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        self.lines = queue.Queue()
-        self.output = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line)
-
-    def wait_for(self, pattern, timeout):
-        """The first output line matching `pattern` within `timeout` s, else None."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None and self.lines.empty():
-                    return None
-                continue
-            self.output.append(line)
-            match = re.search(pattern, line)
-            if match:
-                return match
-        return None
-
-    def stop(self, sig=signal.SIGTERM, timeout=60):
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            code = self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = self.proc.wait()
-        while not self.lines.empty():
-            self.output.append(self.lines.get())
-        return code
 
 
 def get(port, path):
@@ -113,7 +67,7 @@ def main():
         # No config: the default is written to ./tilescope.yml and the demo camera runs.
         home = os.path.join(tmp, "home")
         os.makedirs(home)
-        server = Server(binary, ["--port", "0"], cwd=home)
+        server = Process("serve", [binary, "serve", "--port", "0"], cwd=home)
         opened = server.wait_for(r"open http://127\.0\.0\.1:(\d+)", 120)
         check(opened is not None, "serve prints 'open http://127.0.0.1:PORT'")
         if opened is None:
@@ -143,7 +97,7 @@ def main():
         # Again: the config is not rewritten, the camera is still there.
         with open(os.path.join(home, "tilescope.yml")) as f:
             before = f.read()
-        server = Server(binary, ["--port", "0", "--config", "tilescope.yml"], cwd=home)
+        server = Process("serve", [binary, "serve", "--port", "0", "--config", "tilescope.yml"], cwd=home)
         opened = server.wait_for(r"open http://127\.0\.0\.1:(\d+)", 120)
         check(opened is not None, "restart: serves again")
         if opened:

@@ -23,20 +23,18 @@ on failure.
 """
 import json
 import os
-import queue
 import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
-from clitest import check, failures, finish  # noqa: E402
+from clitest import Process, check, failures, finish  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 MODEL = os.path.join(ROOT, ".cache", "models", "nanodet", "nanodet.json")
@@ -44,54 +42,6 @@ VIDEO = os.path.join(ROOT, ".cache", "media", "vtest.avi")
 RTSP_SERVER = os.path.join(ROOT, "tools", "rtsp_server.py")
 PYTHON = "/usr/bin/python3"  # Debian's: it has the GStreamer bindings
 SECRET = "s3cret-rtsp-pw"  # in the camera URL; must never come back
-
-
-class Process:
-    """A background process whose output lines are collected and can be waited for."""
-
-    def __init__(self, name, argv, cwd=None):
-        self.name = name
-        self.proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, errors="replace")
-        self.lines = queue.Queue()
-        self.output = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            with self.lock:
-                self.output.append(line)
-            self.lines.put(line)
-
-    def wait_for(self, pattern, timeout):
-        """The first new output line matching `pattern` within `timeout` s, else None."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                if self.proc.poll() is not None and self.lines.empty():
-                    return None
-                continue
-            match = re.search(pattern, line)
-            if match:
-                return match
-        return None
-
-    def text(self):
-        with self.lock:
-            return "".join(self.output)
-
-    def stop(self, sig=signal.SIGTERM, timeout=60):
-        """Signals the process (if it still runs) and reaps it; returns its exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
 
 
 def start_rtsp(port, timeout=60):
