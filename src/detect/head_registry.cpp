@@ -95,4 +95,16 @@ void check_output(std::string_view head, std::size_t index, const engine::Tensor
 }
 
 } // namespace heads
+
+ModelSignature signature_with_compiled_shapes(const engine::Graph& model, const engine::Graph& compiled) {
+  ModelSignature signature{model.inputs, model.outputs, model.metadata, std::nullopt};
+  for (engine::ValueInfo& out : signature.outputs) {
+    out.dims.clear();
+    for (std::int64_t d : compiled.type_of(out.name).shape)
+      out.dims.push_back({d, ""});
+    out.has_shape = true;
+  }
+  return signature;
+}
+
 } // namespace tilescope::detect

@@ -53,13 +53,7 @@ engine::Shape input_shape(const engine::Graph& model, int input_size) {
 // Ultralytics' when no head recognises the model.
 detect::PreprocessSpec preprocess_spec(const engine::Graph& model, const engine::Graph& compiled,
                                        std::vector<std::string>& notes) {
-  detect::ModelSignature signature{model.inputs, model.outputs, model.metadata, std::nullopt};
-  for (engine::ValueInfo& out : signature.outputs) {
-    out.dims.clear();
-    for (std::int64_t d : compiled.type_of(out.name).shape)
-      out.dims.push_back({d, ""});
-    out.has_shape = true;
-  }
+  detect::ModelSignature signature = detect::signature_with_compiled_shapes(model, compiled);
   try {
     auto head = detect::HeadRegistry::instance().create("auto", signature);
     notes.push_back("images preprocessed for the " + std::string(head->name()) + " head");

@@ -105,13 +105,7 @@ engine::Session open_session(const engine::Graph& model, engine::SessionOptions 
 std::unique_ptr<detect::Head> find_head(const std::string& name, const engine::Graph& model,
                                         const engine::Graph& compiled, std::vector<std::string>& notes) {
   if (name == "none") return nullptr;
-  detect::ModelSignature signature{model.inputs, model.outputs, model.metadata, std::nullopt};
-  for (engine::ValueInfo& out : signature.outputs) {
-    out.dims.clear();
-    for (std::int64_t d : compiled.type_of(out.name).shape)
-      out.dims.push_back({d, ""});
-    out.has_shape = true;
-  }
+  detect::ModelSignature signature = detect::signature_with_compiled_shapes(model, compiled);
   if (auto it = model.metadata.find("names"); it != model.metadata.end()) {
     try {
       signature.num_classes_hint = static_cast<int>(detect::parse_names_metadata(it->second).size());

@@ -1,6 +1,7 @@
 #include "http/byte_range.h"
 
 #include "http/api_error.h"
+#include "http/header_text.h"
 
 #include <cctype>
 #include <cstdio>
@@ -12,14 +13,6 @@ namespace tilescope::server {
 namespace {
 
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
 
 // 1*DIGIT; a number beyond 64 bits saturates (it is past the end of any file anyway).
 std::optional<std::uint64_t> parse_digits(std::string_view text) {
@@ -50,8 +43,8 @@ RangeDecision decide_range(std::string_view range_header, std::uint64_t size) {
   const auto equals = range_header.find('=');
   if (equals == std::string_view::npos) return whole;
   // Range units are case-insensitive (RFC 7233 §2); only bytes is known here.
-  if (!iequals_ascii(trim(range_header.substr(0, equals)), "bytes")) return whole;
-  const std::string_view set = trim(range_header.substr(equals + 1));
+  if (!iequals_ascii(trim_ows(range_header.substr(0, equals)), "bytes")) return whole;
+  const std::string_view set = trim_ows(range_header.substr(equals + 1));
   if (set.find(',') != std::string_view::npos) return whole; // several ranges: the whole file
   const auto dash = set.find('-');
   if (dash == std::string_view::npos) return whole;
@@ -101,7 +94,7 @@ void apply_range(const Request& request, Response& response) {
   if (range == request.end()) return;
   const auto if_range = request.find(http::field::if_range);
   // Strong comparison (§3.2): a weak tag or a date never matches ours, so the whole file goes.
-  if (if_range != request.end() && trim(view(if_range->value())) != etag) return;
+  if (if_range != request.end() && trim_ows(view(if_range->value())) != etag) return;
 
   const RangeDecision decision = decide_range(view(range->value()), size);
   switch (decision.kind) {
@@ -116,7 +109,7 @@ void apply_range(const Request& request, Response& response) {
   case RangeDecision::Kind::kUnsatisfiable: {
     Response refused =
         error_response(ApiError(http::status::range_not_satisfiable, "range_not_satisfiable",
-                                "range: '" + std::string(trim(view(range->value())).substr(0, 100)) +
+                                "range: '" + std::string(trim_ows(view(range->value())).substr(0, 100)) +
                                     "' selects no byte of this " + std::to_string(size) + "-byte file",
                                 "Range"));
     refused.headers.emplace_back("Accept-Ranges", "bytes");

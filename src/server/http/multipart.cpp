@@ -1,6 +1,7 @@
 #include "http/multipart.h"
 
 #include "http/api_error.h"
+#include "http/header_text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -14,14 +15,6 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
-    text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
-    text.remove_suffix(1);
-  return text;
-}
-
 // The value of `key` in a header's parameters ("form-data; name=\"image\"; filename=\"a.jpg\"").
 std::optional<std::string> header_param(std::string_view header, std::string_view key) {
   std::size_t pos = 0;
@@ -29,17 +22,17 @@ std::optional<std::string> header_param(std::string_view header, std::string_vie
     const auto semicolon = header.find(';', pos);
     if (semicolon == std::string_view::npos) return std::nullopt;
     pos = semicolon + 1;
-    std::string_view rest = trim(header.substr(pos));
+    std::string_view rest = trim_ows(header.substr(pos));
     const auto equals = rest.find('=');
     if (equals == std::string_view::npos) continue;
-    if (lower(trim(rest.substr(0, equals))) != key) continue;
+    if (lower(trim_ows(rest.substr(0, equals))) != key) continue;
     std::string_view value = rest.substr(equals + 1);
     if (!value.empty() && value.front() == '"') {
       const auto close = value.find('"', 1);
       if (close == std::string_view::npos) return std::nullopt;
       return std::string(value.substr(1, close - 1));
     }
-    return std::string(trim(value.substr(0, value.find(';'))));
+    return std::string(trim_ows(value.substr(0, value.find(';'))));
   }
   return std::nullopt;
 }
@@ -51,7 +44,7 @@ std::optional<std::string> header_param(std::string_view header, std::string_vie
 } // namespace
 
 bool is_multipart_form(std::string_view content_type) {
-  return lower(trim(content_type.substr(0, content_type.find(';')))) == "multipart/form-data";
+  return lower(trim_ows(content_type.substr(0, content_type.find(';')))) == "multipart/form-data";
 }
 
 std::optional<FormPart> find_form_part(std::string_view body, std::string_view content_type,
@@ -79,8 +72,8 @@ std::optional<FormPart> find_form_part(std::string_view body, std::string_view c
       headers = eol == std::string_view::npos ? std::string_view() : headers.substr(eol + 2);
       const auto colon = line.find(':');
       if (colon == std::string_view::npos) malformed("part header without ':'");
-      const std::string name = lower(trim(line.substr(0, colon)));
-      const std::string_view value = trim(line.substr(colon + 1));
+      const std::string name = lower(trim_ows(line.substr(0, colon)));
+      const std::string_view value = trim_ows(line.substr(colon + 1));
       if (name == "content-disposition") {
         part.name = header_param(value, "name").value_or("");
         part.filename = header_param(value, "filename").value_or("");

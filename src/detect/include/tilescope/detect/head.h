@@ -33,6 +33,10 @@ struct ModelSignature {
   std::optional<int> num_classes_hint;
 };
 
+// `model`'s signature with the output shapes that `compiled` (the model compiled for a concrete
+// input) inferred, so heads are recognised from real sizes even when the export declares [?,?,?].
+ModelSignature signature_with_compiled_shapes(const engine::Graph& model, const engine::Graph& compiled);
+
 class Head {
 public:
   virtual ~Head() = default;
