@@ -200,6 +200,26 @@ tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const trac
   return tiling::plan_regions(frame, full, regions, options);
 }
 
+std::function<bool(const detect::BoxXYXY&)>
+CameraPipeline::looked_at(const tiling::SlicePlan& full, const tiling::SlicePlan& ran, cv::Size frame) const {
+  if (ran.full_frame == full.full_frame && ran.tiles.size() == full.tiles.size()) return {}; // the whole plan
+  const double large_px =
+      tiling::full_frame_finds_px(frame, detector_.input_size(), tiled_->slice_options().reliable_input_px);
+  const bool full_frame_alone = full.tiles.empty();
+  return [&ran, large_px, full_frame_alone](const detect::BoxXYXY& b) {
+    // The full-frame pass looks at large objects (at all of them when it is the whole plan).
+    if (ran.full_frame && (full_frame_alone || (large_px > 0 && std::max(b.width(), b.height()) >= large_px)))
+      return true;
+    // A tile looks at what lies mostly inside it.
+    const double area = std::max(0.0, double(b.width())) * std::max(0.0, double(b.height()));
+    return std::any_of(ran.tiles.begin(), ran.tiles.end(), [&](const tiling::TileRect& t) {
+      const double w = std::min<double>(b.x2, t.x2) - std::max<double>(b.x1, t.x1);
+      const double h = std::min<double>(b.y2, t.y2) - std::max<double>(b.y1, t.y1);
+      return w > 0 && h > 0 && w * h >= 0.75 * area;
+    });
+  };
+}
+
 ProcessedFrame CameraPipeline::process(const cv::Mat& frame_bgr, std::int64_t seq, Clock::time_point arrived,
                                        std::int64_t arrived_wall_ms) {
   if (stopped_) throw Error("camera " + camera_.name + ": the pipeline is stopped");
@@ -240,7 +260,7 @@ ProcessedFrame CameraPipeline::process(const cv::Mat& frame_bgr, std::int64_t se
   std::vector<detect::Detection>& detections = detected.detections;
   zones_.remove_masked(detections);
   out.detections = static_cast<int>(detections.size());
-  const std::vector<track::Track> matched = tracker_.update(detections);
+  const std::vector<track::Track> matched = tracker_.update(detections, looked_at(full, plan, size));
 
   // Best score per held track (threshold rule above); tracks ByteTracker dropped go.
   const std::vector<track::Track>& held = tracker_.tracks();

@@ -25,8 +25,10 @@
 //     window whose box stays put (its centre within a quarter of its size of where it was
 //     at the last visit) gets its tile every GatingOptions::still_track_every frames
 //     only, and motion blobs mostly inside its box pull in no tile in between (they are
-//     the object fidgeting): ByteTrack holds it as lost in between (for max_time_lost
-//     frames, same id); once it moves it gets its tile every frame again;
+//     the object fidgeting): in between ByteTrack coasts it (ByteTracker::update's
+//     `looked_at`: a track no view that ran could see is predicted, not marked lost, so
+//     a low-score detection still continues it); once it moves it gets its tile every
+//     frame again;
 //   - motion regions, except blobs at least half inside the box of a large tracked object
 //     (a walking person's limbs: the full-frame pass follows that person).
 //
@@ -118,6 +120,10 @@ public:
 private:
   float threshold_of(int class_id) const;
   tiling::SlicePlan gate(const tiling::SlicePlan& full, const track::MotionResult& motion, cv::Size frame);
+  // For ByteTracker::update: where the views that ran (`ran`, of the full plan `full`)
+  // could find a track's object; empty when the whole plan ran. Refers to `ran`.
+  std::function<bool(const detect::BoxXYXY&)> looked_at(const tiling::SlicePlan& full,
+                                                        const tiling::SlicePlan& ran, cv::Size frame) const;
 
   std::int64_t camera_id_;
   config::CameraConfig camera_;

@@ -43,7 +43,8 @@ void ByteTracker::confirm(TrackData& t) {
   }
 }
 
-std::vector<Track> ByteTracker::update(const std::vector<detect::Detection>& frame_detections) {
+std::vector<Track> ByteTracker::update(const std::vector<detect::Detection>& frame_detections,
+                                       const std::function<bool(const detect::BoxXYXY&)>& looked_at) {
   ++frame_id_;
   std::vector<detect::Detection> high, low;
   for (const detect::Detection& d : frame_detections) {
@@ -106,8 +107,12 @@ std::vector<Track> ByteTracker::update(const std::vector<detect::Detection>& fra
       assign_with_threshold(costs(remaining_tracked, low, all(low.size()), false), options_.low_match_thresh);
   for (auto [r, c] : second.matches)
     apply_match(tracks_[remaining_tracked[r]], low[c]);
-  for (int r : second.unmatched_rows)
-    tracks_[remaining_tracked[r]].track.state = TrackState::kLost;
+  for (int r : second.unmatched_rows) {
+    TrackData& t = tracks_[remaining_tracked[r]];
+    const bool coasting =
+        looked_at && frame_id_ - t.end_frame <= max_time_lost_ && !looked_at(state_box(t.kalman));
+    if (!coasting) t.track.state = TrackState::kLost;
+  }
 
   // Step 4: candidates vs the high-score detections nobody took.
   std::vector<int> left_high;

@@ -2,6 +2,7 @@
 // as perfect boxes, with occlusions, low scores, false positives and class changes.
 #include "tilescope/track/byte_tracker.h"
 
+#include <functional>
 #include <gtest/gtest.h>
 #include <map>
 #include <set>
@@ -135,6 +136,56 @@ TEST(ByteTracker, LowScoreContinuesTrackButNeverStartsOne) {
     EXPECT_EQ(find(out, b.at(f)), nullptr) << "frame " << f << ": low score started a track";
   }
   EXPECT_EQ(tracker.tracks().size(), 1u);
+}
+
+// A track at 0.9 on frames 1-5, not looked at on frames 6-7, then seen only at 0.3
+// (an object partly hidden in a crowd: a low-score detection).
+std::vector<Track> skipped_then_low(ByteTracker& tracker,
+                                    const std::function<bool(const detect::BoxXYXY&)>& looked_at) {
+  const Mover a{100, 100, 3, 0};
+  std::vector<Track> out;
+  for (int f = 1; f <= 5; ++f)
+    tracker.update({a.at(f)});
+  for (int f = 6; f <= 7; ++f)
+    tracker.update({}, looked_at);
+  for (int f = 8; f <= 10; ++f)
+    out = tracker.update({a.at(f, 0.3f)});
+  return out;
+}
+
+TEST(ByteTracker, TrackNotLookedAtCoastsAndLowScoreContinuesIt) {
+  // Not looked at: the track stays tracked through frames 6-7, so the low-score
+  // second association continues it with its id.
+  ByteTracker coasting;
+  const std::vector<Track> out = skipped_then_low(coasting, [](const detect::BoxXYXY&) { return false; });
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].id, 1);
+  EXPECT_EQ(out[0].hits, 8);
+  // Looked at and not found: lost, and a lost track is not continued at a low score (the
+  // reference's second association takes tracked tracks only).
+  ByteTracker lost;
+  EXPECT_TRUE(skipped_then_low(lost, [](const detect::BoxXYXY&) { return true; }).empty());
+  ByteTracker everywhere; // no predicate: looked at everywhere
+  EXPECT_TRUE(skipped_then_low(everywhere, {}).empty());
+}
+
+TEST(ByteTracker, CoastingEndsAfterTheBuffer) {
+  // Never looked at again: the track coasts for max_time_lost frames, then is dropped
+  // when a lost track would be (coasting does not make it live longer).
+  TrackerOptions options;
+  options.frame_rate = 5; // buffer 5 frames
+  ByteTracker tracker(options);
+  const Mover a{100, 100, 0, 0};
+  for (int f = 1; f <= 3; ++f)
+    tracker.update({a.at(f)});
+  const auto nowhere = [](const detect::BoxXYXY&) { return false; };
+  for (int f = 4; f <= 8; ++f) {
+    tracker.update({}, nowhere);
+    ASSERT_EQ(tracker.tracks().size(), 1u) << "frame " << f;
+    EXPECT_EQ(tracker.tracks()[0].state, TrackState::kTracked) << "frame " << f;
+  }
+  tracker.update({}, nowhere); // frame 9: 6 frames since the last match
+  EXPECT_TRUE(tracker.tracks().empty());
 }
 
 TEST(ByteTracker, HighScoreBelowNewTrackThresholdStartsNothing) {

@@ -14,6 +14,14 @@
 //      unconfirmed tracks (confirmed at once on the tracker's first frame only);
 //   6. lost tracks older than track_buffer * frame_rate / 30 frames are dropped.
 //
+// Frames that look at part of the scene only (gated live cameras): update() takes which
+// boxes this frame's detections could have found (`looked_at`). A tracked track left
+// unmatched where nobody looked stays tracked ("coasting": predicted, not lost) for up
+// to max_time_lost frames, so the low-score second association can still take it next
+// time it is looked at; without that, every frame that skips an object would make its
+// track lost, and a lost track in a crowd, seen again only at a low score, ends and
+// comes back under a new id.
+//
 // Ids: a track gets its id when it is confirmed, counting up from 1, so the ids a caller
 // sees have no gaps (the reference numbers every candidate, including the false
 // positives that never get confirmed). A track keeps its id while lost and when re-found.
@@ -22,6 +30,7 @@
 #include "tilescope/detect/detection.h"
 #include "tilescope/track/kalman_filter.h"
 
+#include <functional>
 #include <vector>
 
 namespace tilescope::track {
@@ -70,7 +79,10 @@ public:
 
   // Feeds one frame's detections (frame pixels). Returns the confirmed tracks matched
   // in this frame (the reference's output_stracks), in internal order.
-  std::vector<Track> update(const std::vector<detect::Detection>& frame_detections);
+  // `looked_at(box)`: whether this frame's detections covered a track at that predicted
+  // box (empty: everywhere, the reference behaviour).
+  std::vector<Track> update(const std::vector<detect::Detection>& frame_detections,
+                            const std::function<bool(const detect::BoxXYXY&)>& looked_at = {});
 
   // Every track held: tracked (confirmed or candidate) and lost.
   const std::vector<Track>& tracks() const { return public_tracks_; }
