@@ -1,9 +1,11 @@
-// `tilescope model inspect`, `tilescope model run` and `tilescope model quantize`.
+// `tilescope model inspect`, `tilescope model run`, `tilescope model quantize` and
+// `tilescope model export`.
 #include "commands.h"
 #include "detector_options.h"
 #include "tilescope/engine/npy.h"
 #include "tilescope/engine/onnx_import.h"
 #include "tilescope/engine/session.h"
+#include "tilescope/quant/export.h"
 #include "tilescope/quant/quantize.h"
 
 #include <filesystem>
@@ -175,6 +177,18 @@ void add_quantize_command(CLI::App& model) {
   });
 }
 
+void add_export_command(CLI::App& model) {
+  auto* e = model.add_subcommand("export",
+                                 "Write a model (TF.js or ONNX) as a float ONNX file, for other runtimes");
+  static std::string model_path, out_path;
+  e->add_option("model", model_path, "ONNX file or TF.js model.json")->required();
+  e->add_option("--out", out_path, "ONNX file to write")->required();
+  e->callback([] {
+    quant::export_model(model_path, out_path);
+    std::cout << "wrote " << out_path << "\n";
+  });
+}
+
 } // namespace
 
 void add_model_commands(CLI::App& app) {
@@ -198,6 +212,7 @@ void add_model_commands(CLI::App& app) {
   });
 
   add_quantize_command(*model);
+  add_export_command(*model);
 
   auto* run = model->add_subcommand("run", "Run a model on .npy inputs and write one .npy per output");
   static std::string run_path, out_dir, backend = "onednn", run_precision = "fp32";

@@ -86,6 +86,9 @@ TEST(OnednnBf16, ConvolutionsMatchReference) {
   };
   const std::vector<Case> cases{
       {{1, 3, 64, 64}, 16, 3, 2, 1, "silu", false},    // YOLO stem, scaled down
+      {{2, 3, 9, 37}, 16, 3, 2, 1, "silu", false},     // stem input: rows not a multiple of 16 wide
+      {{1, 1, 8, 20}, 8, 3, 1, 1, "relu", false},      // one-channel image
+      {{1, 4, 6, 48}, 16, 3, 1, 1, "none", false},     // four-channel image
       {{1, 16, 32, 32}, 32, 3, 2, 1, "silu", false},   // downsampling
       {{1, 32, 20, 20}, 32, 3, 1, 1, "silu", true},    // bottleneck with residual
       {{1, 64, 20, 20}, 64, 1, 1, 1, "silu", false},   // 1x1
@@ -109,9 +112,13 @@ TEST(OnednnBf16, ConvolutionsMatchReference) {
 TEST(OnednnBf16, YoloNeckAndHeadMatchReference) {
   if (!has_avx512()) GTEST_SKIP() << "bf16 convolutions need AVX-512";
   const std::string neck = "Graph[bf16,yolo_neck,[1,3,32,32]]";
-  if (selected(neck)) EXPECT_LE(bf16_error(neck, neck_graph(seed_of(neck))), kBf16GraphTolerance);
+  if (selected(neck)) {
+    EXPECT_LE(bf16_error(neck, neck_graph(seed_of(neck))), kBf16GraphTolerance);
+  }
   const std::string head = "Graph[bf16,yolo_head,reg_max=4,nc=3]";
-  if (selected(head)) EXPECT_LE(bf16_error(head, head_graph(seed_of(head))), kBf16GraphTolerance);
+  if (selected(head)) {
+    EXPECT_LE(bf16_error(head, head_graph(seed_of(head))), kBf16GraphTolerance);
+  }
 }
 
 // Values stay bf16 from one convolution to the next (through Split views,

@@ -11,6 +11,7 @@ Compiler::Compiler(const Graph& graph, dnnl::engine engine, bool inputs_as_tenso
     : graph_(graph), engine_(std::move(engine)), stream_(engine_), inputs_as_tensors_(inputs_as_tensors),
       bf16_(bf16) {
   if (bf16_) bf16_values_ = plan_bf16_values(graph_);
+  u8_values_ = plan_u8_values(graph_);
   for (const Node& node : graph_.nodes) {
     for (const std::string& input : node.inputs) {
       if (!input.empty()) ++uses_left_[input];
@@ -89,6 +90,27 @@ Md Compiler::stored_layout(const std::string& value) const {
   return is_dense(st->ref.md) ? st->ref.md : same_order(st->ref.md, st->ref.md.dims());
 }
 
+const Quant* Compiler::quant(const std::string& value) const {
+  auto it = u8_values_.find(value);
+  return it == u8_values_.end() ? nullptr : &it->second;
+}
+
+dnnl::memory::data_type Compiler::planned_type(const std::string& value) const {
+  if (stores_bf16(value)) return dnnl::memory::data_type::bf16;
+  if (quant(value) != nullptr) return dnnl::memory::data_type::u8;
+  return dnnl::memory::data_type::f32;
+}
+
+std::optional<Quant> Compiler::stored_quant(const std::string& value) const {
+  if (constant(value) != nullptr) return std::nullopt;
+  const ValueState* st = find_state(value);
+  if (st == nullptr || st->ref.md.data_type() != dnnl::memory::data_type::u8) return std::nullopt;
+  const Quant* q = quant(value);
+  if (q == nullptr)
+    throw Error("onednn backend: value '" + value + "' is stored as u8 without a quantization");
+  return *q;
+}
+
 MemRef Compiler::read(const std::string& value, const Md& md) {
   if (!is_f32(value)) throw Error("onednn backend: value '" + value + "' is not float32");
   if (const Tensor* t = constant(value);
@@ -129,7 +151,14 @@ MemRef Compiler::read(const std::string& value, const Md& md) {
   // Later readers may share the copy: nobody may overwrite it in place.
   buffers_[b].overwritable = false;
   MemRef copy{b, 0, md};
-  add_reorder(from, copy, is_dense(from.md) ? "Reorder" : "Reorder(view)");
+  std::optional<Quant> dst_q;
+  if (md.data_type() == dnnl::memory::data_type::u8) {
+    const Quant* q = quant(value);
+    if (q == nullptr)
+      throw Error("onednn backend: value '" + value + "' has no quantization to read it as u8");
+    dst_q = *q;
+  }
+  add_quant_reorder(from, stored_quant(value), copy, dst_q, is_dense(from.md) ? "Reorder" : "Reorder(view)");
   st.copies.push_back(copy);
   return copy;
 }
@@ -338,6 +367,31 @@ void Compiler::run_now(dnnl::primitive primitive, const std::unordered_map<int, 
 
 void Compiler::add_reorder(const MemRef& src, const MemRef& dst, std::string label) {
   dnnl::reorder::primitive_desc pd(engine_, src.md, engine_, dst.md, attr());
+  add_primitive(std::move(label), dnnl::reorder(pd), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}},
+                pd.scratchpad_desc());
+}
+
+void Compiler::add_quant_reorder(const MemRef& src, const std::optional<Quant>& src_q, const MemRef& dst,
+                                 const std::optional<Quant>& dst_q, std::string label) {
+  using DataType = dnnl::memory::data_type;
+  const bool src_u8 = src.md.data_type() == DataType::u8, dst_u8 = dst.md.data_type() == DataType::u8;
+  if ((src_u8 && !src_q) || (dst_u8 && !dst_q)) {
+    throw Error("onednn backend: a u8 reorder side without its quantization (" + label + ")");
+  }
+  if ((!src_u8 && !dst_u8) || (src_u8 && dst_u8 && *src_q == *dst_q)) {
+    add_reorder(src, dst, std::move(label));
+    return;
+  }
+  // oneDNN 2.x reorders compute dst = scale * (src - src_zp) + dst_zp, rounded
+  // to nearest even and saturated for integer destinations.
+  float scale = 1.0f;
+  if (src_u8) scale *= src_q->scale;
+  if (dst_u8) scale /= dst_q->scale;
+  dnnl::primitive_attr a = attr();
+  if (scale != 1.0f) a.set_output_scales(0, {scale});
+  if (src_u8 && src_q->zero_point != 0) a.set_zero_points(DNNL_ARG_SRC, 0, {src_q->zero_point});
+  if (dst_u8 && dst_q->zero_point != 0) a.set_zero_points(DNNL_ARG_DST, 0, {dst_q->zero_point});
+  dnnl::reorder::primitive_desc pd(engine_, src.md, engine_, dst.md, a);
   add_primitive(std::move(label), dnnl::reorder(pd), {{DNNL_ARG_FROM, src}, {DNNL_ARG_TO, dst}},
                 pd.scratchpad_desc());
 }

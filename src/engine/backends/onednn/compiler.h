@@ -16,14 +16,17 @@
 // consumer needs another one. Graph inputs and constants start plain.
 //
 // Element types. Every value is float32 to the graph; in bf16 mode
-// (bf16_plan.h) some are stored as bfloat16. layout() and read_as_is() speak
-// float32 whatever the storage, so that builders unaware of bf16 stay correct
-// (read() inserts the conversion); bf16-aware builders (convolution, Concat,
-// pooling, resize, Split/Slice views) ask stores_bf16() and stored_layout().
+// (bf16_plan.h) some are stored as bfloat16, and in int8 models (QConv nodes,
+// quant_plan.h) some as uint8 with a scale and zero point. layout() and
+// read_as_is() speak float32 whatever the storage, so that builders unaware of
+// either stay correct (read() inserts the conversion, dequantizing u8);
+// aware builders (convolution, QConv, Concat, pooling, resize, Split/Slice
+// views) ask planned_type(), quant() and stored_layout().
 #pragma once
 
 #include "backends/onednn/layout.h"
 #include "backends/onednn/plan.h"
+#include "backends/onednn/quant_plan.h"
 #include "tilescope/engine/graph.h"
 
 #include <cstdint>
@@ -65,6 +68,13 @@ public:
   // Bf16 mode (convolutions in bfloat16) and the values stored in bf16.
   bool bf16() const { return bf16_; }
   bool stores_bf16(const std::string& value) const { return bf16_values_.count(value) != 0; }
+  // The quantization of a value planned as uint8 (quant_plan.h), or nullptr.
+  const Quant* quant(const std::string& value) const;
+  // The element type `value` is planned to be stored in: bf16, u8 or f32.
+  // Producers that honour it write it; read() converts from whatever they wrote.
+  dnnl::memory::data_type planned_type(const std::string& value) const;
+  // The quantization of `value`'s stored bytes when they are u8, else nullopt.
+  std::optional<Quant> stored_quant(const std::string& value) const;
   // `value` in layout `md` (same dims). Constants are converted once, now, and
   // may be read with other dims of the same element count (their bytes seen
   // plain with md's dims: grouped conv weights).
@@ -158,6 +168,11 @@ public:
   // A reorder step from `src` to `dst`. "Reorder" labels layout conversions;
   // ops made of reorders (Split, Transpose) pass their own op type.
   void add_reorder(const MemRef& src, const MemRef& dst, std::string label = "Reorder");
+  // A reorder step that also converts between float and u8: `src_q` says how
+  // u8 source bytes dequantize, `dst_q` how float values quantize into a u8
+  // destination (nullopt for float sides; equal ones for a u8 copy).
+  void add_quant_reorder(const MemRef& src, const std::optional<Quant>& src_q, const MemRef& dst,
+                         const std::optional<Quant>& dst_q, std::string label);
 
   // Walk bookkeeping: compile_onednn calls begin_node before each node's
   // builder and finish_node after it.
@@ -201,6 +216,7 @@ private:
   bool inputs_as_tensors_ = true;
   bool bf16_ = false;
   std::set<std::string> bf16_values_;
+  std::map<std::string, Quant> u8_values_;
 };
 
 } // namespace tilescope::engine::onednn

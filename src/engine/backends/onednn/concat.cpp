@@ -21,6 +21,13 @@
 // hands out dense regions of it (Compiler::define_view): a YOLOv8 C2f or
 // YOLO11 C3k2 block runs without a copy. Inputs that end up elsewhere are
 // copied as before.
+//
+// int8 models (quant_plan.h): a Concat whose readers all quantize its output
+// alike is stored in u8, its float inputs quantized by the copies (u8 inputs
+// of the same quantization are copied as bytes). Such Concats get no slots:
+// int8 convolutions write NHWC only, and a channel slice of NHWC is not dense
+// (oneDNN runs its reference kernel on a strided destination); nor do bf16
+// ones, for the same reason.
 #include "backends/onednn/kernel_registry.h"
 
 namespace tilescope::engine::onednn {
@@ -121,6 +128,7 @@ void plan_concat_slots(Compiler& c) {
   for (const Node& node : c.graph().nodes) {
     if (node.op_type != "Concat" || !node.domain.empty() || !all_f32(c, node)) continue;
     const std::string& output = node.outputs[0];
+    if (c.planned_type(output) != dnnl::memory::data_type::f32) continue;
     if (c.slot(output) != nullptr) continue;
     const std::optional<Md> md = planned_layout(c, node);
     if (!md) continue;
@@ -142,15 +150,18 @@ void plan_concat_slots(Compiler& c) {
 namespace {
 
 // `src` copied into the region at `offsets` of `dst`, unless it is already
-// there (its producer wrote its slot).
-void copy_region(Compiler& c, const MemRef& src, const MemRef& dst, const Dims& dims, const Dims& offsets) {
+// there (its producer wrote its slot). `src_q`, `dst_q`: the u8 sides'
+// quantizations (a u8 Concat quantizes float inputs as it copies them).
+void copy_region(Compiler& c, const MemRef& src, const std::optional<Quant>& src_q, const MemRef& dst,
+                 const std::optional<Quant>& dst_q, const Dims& dims, const Dims& offsets) {
   if (const std::optional<DenseRegion> region = dense_region(dst.md, dims, offsets)) {
     const MemRef target{dst.buffer, dst.offset + region->byte_offset, region->md};
     if (src.buffer == target.buffer && src.offset == target.offset && same_layout(src.md, target.md)) return;
-    c.add_reorder(src, target, "Concat");
+    c.add_quant_reorder(src, src_q, target, dst_q, "Concat");
     return;
   }
-  c.add_reorder(src, MemRef{dst.buffer, dst.offset, dst.md.submemory_desc(dims, offsets)}, "Concat");
+  c.add_quant_reorder(src, src_q, MemRef{dst.buffer, dst.offset, dst.md.submemory_desc(dims, offsets)}, dst_q,
+                      "Concat");
 }
 
 bool build_concat(Compiler& c, const Node& node) {
@@ -173,14 +184,19 @@ bool build_concat(Compiler& c, const Node& node) {
       }
     }
   }
-  // bf16 mode (bf16_plan.h): bf16 inputs concatenated in bf16. Never planned
-  // (slots are f32: plain for plain readers, blocked for Winograd).
-  if (c.stores_bf16(output) && c.slot(output) == nullptr)
-    dst_md = with_type(*dst_md, dnnl::memory::data_type::bf16);
+  // bf16 mode (bf16_plan.h): bf16 inputs concatenated in bf16; int8 models
+  // (quant_plan.h): inputs quantized for the readers as they are copied. Never
+  // planned (slots are f32: plain for plain readers, blocked for Winograd).
+  if (const auto type = c.planned_type(output); c.slot(output) == nullptr && type != dst_md->data_type())
+    dst_md = with_type(*dst_md, type);
   const MemRef dst = c.define(output, *dst_md);
+  const std::optional<Quant> dst_q = dst.md.data_type() == dnnl::memory::data_type::u8
+                                         ? std::optional<Quant>(*c.quant(output))
+                                         : std::nullopt;
   Dims dst_offsets(out_dims.size(), 0);
   for (std::size_t i = 0; i < node.inputs.size();) {
     MemRef src = c.read_any(node.inputs[i]);
+    const std::optional<Quant> src_q = c.stored_quant(node.inputs[i]);
     Dims dims = to_dims(c.type(node.inputs[i]).shape);
     std::size_t next = i + 1;
     // Consecutive views of one parent that tile it along the axis (the two
@@ -208,7 +224,7 @@ bool build_concat(Compiler& c, const Node& node) {
                      first->parent.md.submemory_desc(dims, first->offsets)};
       }
     }
-    copy_region(c, src, dst, dims, dst_offsets);
+    copy_region(c, src, src_q, dst, dst_q, dims, dst_offsets);
     dst_offsets[axis] += dims[axis];
     i = next;
   }

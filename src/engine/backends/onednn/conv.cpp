@@ -28,14 +28,24 @@
 //   as a post-op); whole model 22.1 -> 18.4 ms at 2 threads; parity error
 //   <= 2.4x PyTorch's float32 error (replica test allows 4x). It costs ~2x
 //   the weight memory (transformed 4x4/6x6 tiles) and ~15 ms more load time.
+// - bf16 mode (bf16_plan.h): bf16 src and weights, dst bf16 or f32 as the
+//   readers want; no Winograd. SiLU is always our own bf16 step (the post-op
+//   costs ~2.3x as much), the image is converted to bf16 NHWC by our own
+//   loop (native_convert.h), and activations stay NHWC or nChw16c
+//   (Bf16Layout).
+// - A 1x1 convolution to one channel (YOLO's DFL) is our own loop
+//   (native_pointwise.h) on whatever layout X has.
 #include "backends/onednn/bf16_plan.h"
 #include "backends/onednn/kernel_registry.h"
+#include "backends/onednn/native_convert.h"
+#include "backends/onednn/native_pointwise.h"
 #include "backends/onednn/native_swish.h"
 #include "backends/reference/ops/conv_attrs.h"
 
 #include <algorithm>
 #include <cstdlib>
 #include <limits>
+#include <span>
 #include <string_view>
 
 namespace tilescope::engine::onednn {
@@ -141,9 +151,29 @@ ConvAlgo conv_algo() {
 
 } // namespace
 
+// bf16 mode: the layout bf16 activations share (blocked_conv_channel_block).
+//   kNhwc: brgconv's, the fastest per convolution; but channel slices of NHWC
+//     are not dense, so every Concat input and Split half is copied;
+//   kBlocked: nChw16c, on which oneDNN's jit_bf16 kernels run as fast for
+//     most shapes (bf16_blocked_pays) and where Concat inputs and Split halves
+//     are dense regions (no copies) once Concat plans bf16 slots.
+enum class Bf16Layout { kNhwc, kBlocked };
+constexpr Bf16Layout kDefaultBf16Layout = Bf16Layout::kNhwc;
+
+// TILESCOPE_BF16_LAYOUT=nhwc|blocked overrides the default; read at each compile.
+Bf16Layout bf16_layout() {
+  const char* env = std::getenv("TILESCOPE_BF16_LAYOUT");
+  if (env == nullptr || *env == '\0') return kDefaultBf16Layout;
+  const std::string_view value(env);
+  if (value == "nhwc") return Bf16Layout::kNhwc;
+  if (value == "blocked") return Bf16Layout::kBlocked;
+  throw Error("TILESCOPE_BF16_LAYOUT='" + std::string(value) + "': expected 'nhwc' or 'blocked'");
+}
+
 int blocked_conv_channel_block(const Compiler& c) {
-  // bf16 convolutions have no Winograd kernel; brgconv runs them on NHWC.
-  if (c.bf16()) return 0;
+  // bf16 convolutions have no Winograd kernel: brgconv on NHWC, or jit_bf16
+  // on nChw16c (Bf16Layout).
+  if (c.bf16()) return bf16_layout() == Bf16Layout::kBlocked ? 16 : 0;
   // Nor do int8 ones (qconv.cpp): they read and write NHWC, so blocked Concat
   // buffers would cost a conversion on each side.
   const auto& nodes = c.graph().nodes;
@@ -220,13 +250,51 @@ bool readers_want_nhwc(const Compiler& c, const std::string& value) {
   return nhwc;
 }
 
+// bf16 convolutions that run as fast on nChw16c (jit_bf16) as on NHWC
+// (brgconv). Measured, one Zen 5 thread, YOLOv8n's shapes, jit_bf16 time /
+// brgconv time: 3x3 16->16 0.92, 32->32 1.01, 64->64 1.0, 128->128 1.05,
+// stride-2 16->32 0.97, 32->64 1.0, 128->256 1.06; 1x1 32->32 0.87, 48->32
+// 1.0, 64->64 1.06, 128->128 0.99, 256->256 1.0, 128->64 1.09, 192->64 1.10;
+// but 64->80 3x3 1.19 and 80->80 3x3 1.20: jit_bf16 blocks output channels by
+// 32, so a width of 5 blocks of 16 wastes a third of a block pair.
+bool bf16_blocked_pays(const ConvShapes& s) {
+  const std::int64_t out_channels = s.dst[1];
+  return s.src.size() == 4 && (out_channels <= 32 || out_channels % 32 == 0);
+}
+
+// Bf16Layout::kBlocked: the convolution on nChw16c, writing its planned slot
+// when it has one; nullopt when it runs better on NHWC (or no jit kernel
+// takes it), which the caller then picks.
+std::optional<Pd> bf16_blocked_pd(Compiler& c, const Node& node, const ConvShapes& s, bool with_bias,
+                                  const dnnl::primitive_attr& attr, ConvTypes t) {
+  if (!bf16_blocked_pays(s)) return std::nullopt;
+  // The image (a plain input of a few channels) is read plain: jit_bf16 has a
+  // kernel for it, and converting it to bf16 NCHW is a plain copy.
+  const bool image = s.src[1] < 16 && is_plain(c.stored_layout(node.inputs[0]));
+  const Md src = image ? plain_md(s.src, t.src) : channel_blocked_md(s.src, 16, t.src);
+  const MemRef* slot = c.slot(node.outputs[0]);
+  std::vector<Md> dsts;
+  if (slot != nullptr && slot->md.data_type() == t.dst) dsts.push_back(slot->md);
+  // float32 outputs go to decoding readers: any layout oneDNN likes.
+  dsts.push_back(t.dst == DataType::bf16 ? channel_blocked_md(s.dst, 16, t.dst) : any_md(s.dst, t.dst));
+  for (const Md& dst : dsts) {
+    std::optional<Pd> pd = make_pd(c, s, with_bias, attr, src, dst);
+    if (pd && is_jit(*pd)) return pd;
+  }
+  return std::nullopt;
+}
+
 // The direct convolution, reading X, writing its planned Concat slot
 // (concat.cpp) and writing over Sum in the layouts they already have when that
 // costs nothing.
 std::optional<Pd> direct_pd(Compiler& c, const Node& node, const ConvShapes& s, bool with_bias, bool with_sum,
                             const dnnl::primitive_attr& attr, ConvTypes t = {}) {
+  if (t.src == DataType::bf16 && blocked_conv_channel_block(c) == 16) {
+    if (std::optional<Pd> pd = bf16_blocked_pd(c, node, s, with_bias, attr, t)) return pd;
+  }
   std::optional<Pd> pd = make_pd(c, s, with_bias, attr, any_md(s.src, t.src), any_md(s.dst, t.dst));
   if (!pd) return pd;
+
   const MemRef* slot = with_sum ? nullptr : c.slot(node.outputs[0]);
   if (slot != nullptr && slot->md.data_type() != t.dst) slot = nullptr;
   const bool any_jit = layout_neutral(s) && (slot != nullptr || !readers_want_nhwc(c, node.outputs[0]));
@@ -278,10 +346,14 @@ bool native_silu_pays(const FusedConvAttrs& a, const ConvShapes& s) {
 }
 
 // bf16 outputs: SiLU always as our own step (make_swish_kernel_bf16), never
-// oneDNN's swish post-op, which is slow on bf16 brgconv (ONEDNN_NOTES pitfall
-// 2, also here: Zen 5, AVX512-BF16, 2 threads, 1x1 64->64 at 80x80 0.11 ms
-// without it, 0.20 ms with it; YOLO's stem 3->16 0.35 ms vs 0.8-3.4 ms).
-// TILESCOPE_BF16_SILU=fused keeps the post-op (for measurements).
+// oneDNN's swish post-op. The post-op costs ~0.22 ns per element on one Zen 5
+// thread (1x1 64->64 at 80x80: 0.106 ms without it, 0.204 ms with it; stem
+// 3->16: 0.32 vs 0.70 ms), our bf16 step 0.095 ns (native_swish.cpp). YOLOv8n,
+// CPU time per run on one thread: post-ops 21.1 ms of convolutions, separate
+// steps 17.4 + 1.5 ms. (An earlier note here measured the post-op 5x slower:
+// that was a busy machine, where two threads spinning at each step's barrier
+// lose whole scheduler slices.) TILESCOPE_BF16_SILU=fused keeps the post-op
+// (for measurements).
 bool bf16_native_silu(const FusedConvAttrs& a) {
   if (a.activation != Activation::kSilu || !native_swish_available()) return false;
   const char* env = std::getenv("TILESCOPE_BF16_SILU");
@@ -341,6 +413,44 @@ MemRef define_sum_dst(Compiler& c, const Node& node, const Md& dst_md, const Mem
   return dst;
 }
 
+// X in the layout `md` the convolution reads. The bf16 stem's image (f32
+// NCHW, 1-4 channels, to bf16 NHWC or NCHW) is converted by our own loop
+// (native_convert.h): oneDNN's reorder for it runs on one thread.
+MemRef read_src(Compiler& c, const std::string& x, const Md& md) {
+  const Md stored = c.stored_layout(x);
+  if (md.data_type() == DataType::bf16 && !same_layout(stored, md)) {
+    if (auto kernel = make_image_to_bf16_kernel(stored, md)) {
+      const MemRef to = c.new_arena_ref(md);
+      c.add_native("Reorder", std::move(kernel), {{DNNL_ARG_SRC, c.read_any(x)}, {DNNL_ARG_DST, to}});
+      return to;
+    }
+  }
+  return c.read(x, md);
+}
+
+// A float32 1x1 convolution to one channel without activation or Sum (the
+// DFL of YOLOv8/11 heads) as our own loop, reading X in the layout it has
+// (native_pointwise.h). False when it does not qualify.
+bool build_channel_sum(Compiler& c, const Node& node, const FusedConvAttrs& a, const ConvShapes& s,
+                       bool with_bias, bool with_sum) {
+  if (with_sum || a.activation != Activation::kNone || a.group != 1 || s.dst.size() != 4 || s.dst[1] != 1 ||
+      !is_pointwise(s) || (c.bf16() && is_bf16_conv(c.graph(), node)))
+    return false;
+  const auto zero = [](const Dims& pads) {
+    return std::all_of(pads.begin(), pads.end(), [](auto p) { return p == 0; });
+  };
+  if (!zero(s.pad_l) || !zero(s.pad_r)) return false;
+  const std::span<const float> w = c.constant(node.inputs[1])->values<float>();
+  const float bias = with_bias ? c.constant(node.inputs[2])->values<float>()[0] : 0.0f;
+  const MemRef src = c.read_any(node.inputs[0]);
+  std::unique_ptr<NativeKernel> kernel =
+      make_channel_sum_kernel(src.md, std::vector<float>(w.begin(), w.end()), bias);
+  if (!kernel) return false;
+  const MemRef dst = c.define(node.outputs[0], plain_md(s.dst));
+  c.add_native(node.op_type, std::move(kernel), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  return true;
+}
+
 bool build_conv(Compiler& c, const Node& node) {
   const bool fused = node.op_type == "FusedConv";
   if (!all_f32(c, node) || node.inputs.size() < 2) return false;
@@ -361,6 +471,7 @@ bool build_conv(Compiler& c, const Node& node) {
   if (a.spatial_rank() < 1 || a.spatial_rank() > 3) return false;
   const ConvShapes s = conv_shapes(a, x_shape);
   if (s.dst != to_dims(c.type(output).shape)) return false;
+  if (build_channel_sum(c, node, a, s, with_bias, with_sum)) return true;
 
   dnnl::primitive_attr attr = c.attr();
   attr.set_post_ops(post_ops_for(a, with_sum));
@@ -388,7 +499,7 @@ bool build_conv(Compiler& c, const Node& node) {
   const Pd& pd = plan->pd;
   const bool fused_sum = with_sum && !plan->add_sum && !plan->native_silu;
 
-  const MemRef src = c.read(x, pd.src_desc());
+  const MemRef src = read_src(c, x, pd.src_desc());
   std::vector<std::pair<int, MemRef>> args{{DNNL_ARG_SRC, src},
                                            {DNNL_ARG_WEIGHTS, c.read(node.inputs[1], pd.weights_desc())}};
   if (with_bias) args.emplace_back(DNNL_ARG_BIAS, c.read_plain(node.inputs[2]));

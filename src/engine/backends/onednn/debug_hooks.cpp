@@ -37,9 +37,11 @@ void add_fault_steps(Compiler& c, const Node& node, const std::string& value) {
     throw Error(where + " shares storage with a graph input or constant; pick another node");
   }
   auto [plain, plain_ref] = c.owned_tensor(DType::kFloat32, c.type(value).shape);
-  c.add_reorder(stored, plain_ref, "Fault");
+  // u8 values (quant_plan.h) are dequantized and quantized back around it.
+  const std::optional<Quant> q = c.stored_quant(value);
+  c.add_quant_reorder(stored, q, plain_ref, std::nullopt, "Fault");
   c.add_custom("Fault", std::make_unique<PerturbOp>(plain), std::span<const MemRef>(&plain_ref, 1));
-  c.add_reorder(plain_ref, stored, "Fault");
+  c.add_quant_reorder(plain_ref, std::nullopt, stored, q, "Fault");
 }
 
 } // namespace
@@ -70,7 +72,7 @@ void add_debug_steps(Compiler& c, const Node& node, const DebugHooks& hooks,
     const Shape& shape = c.type(value).shape;
     if (num_elements(shape) == 0) continue;
     auto [copy, copy_ref] = c.owned_tensor(DType::kFloat32, shape);
-    c.add_reorder(c.read_any(value), copy_ref, "Capture");
+    c.add_quant_reorder(c.read_any(value), c.stored_quant(value), copy_ref, std::nullopt, "Capture");
     captures.emplace_back(value, copy);
   }
 }

@@ -42,8 +42,9 @@ bool window_from(const WindowAttrs& a, Window& w, bool* extra_padding) {
 bool add_pooling(Compiler& c, const Node& node, dnnl::algorithm alg, const Window& w) {
   const std::string& input = node.inputs[0];
   const std::string& output = node.outputs[0];
-  // bf16 mode: bf16 in and out when the output is stored so (bf16_plan.h).
-  const auto type = c.stores_bf16(output) ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32;
+  // bf16 in and out when the output is stored so (bf16_plan.h); u8 for max
+  // pooling / nearest resize between quantized tensors (quant_plan.h).
+  const auto type = c.planned_type(output);
   const Md src_md = with_type(c.stored_layout(input), type);
   const Md dst_any(to_dims(c.type(output).shape), type, dnnl::memory::format_tag::any);
   auto pd = try_primitive_desc<dnnl::pooling_v2_forward::primitive_desc>(

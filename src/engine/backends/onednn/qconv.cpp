@@ -1,4 +1,4 @@
-// tilescope.QConv (passes/fold_qdq_conv.cpp) as two oneDNN steps:
+// tilescope.QConv (passes/fold_qdq_conv.cpp) as oneDNN steps:
 //
 //   x (f32, as stored) ─► reorder: round(x / x_scale) + x_zero_point, saturated
 //                         ─► u8 in the layout the convolution wants
@@ -7,6 +7,12 @@
 //                         (divided by those scales: oneDNN 2.x adds it first),
 //                         activation as eltwise post-ops, Sum as the sum post-op.
 //
+// - Values between quantized layers are u8 (quant_plan.h): when the output's
+//   readers all quantize it alike, the convolution writes those u8 values (one
+//   more eltwise post-op, y / s + zp; the u8 destination rounds and
+//   saturates), and a QConv whose x is already stored so reads it as it is: no
+//   quantizing reorder (with a zero point and padding, a byte copy into the
+//   padded buffer below instead).
 // - No source zero point reaches oneDNN: with one (uint8 activations after
 //   SiLU) oneDNN 2.6 on AVX-512 VNNI without AMX runs jit_int8 instead of
 //   brgconv (ONEDNN_VERBOSE on the YOLOv8n replica: 120 of 384 convolution
@@ -69,6 +75,7 @@ bool build_qconv(Compiler& c, const Node& node) {
   const Tensor* wq = c.constant(node.inputs[1]);
   const bool with_bias = node.has_input(2);
   const bool with_sum = node.has_input(3);
+  const std::string& output = node.outputs[0];
   if (!f32_nonempty(c, x) || wq == nullptr || wq->dtype() != DType::kInt8 || wq->rank() != 4) return false;
   if (with_bias && (c.constant(node.inputs[2]) == nullptr || !c.is_f32(node.inputs[2]))) return false;
   if (with_sum && !f32_nonempty(c, node.inputs[3])) return false;
@@ -112,11 +119,17 @@ bool build_qconv(Compiler& c, const Node& node) {
   dnnl::post_ops ops;
   append_activation(ops, a);
   if (with_sum) ops.append_sum(1.0f);
+  // u8 output for readers that quantize it (quant_plan.h; never with a Sum).
+  const Quant* out_q = with_sum ? nullptr : c.quant(output);
+  if (out_q != nullptr) {
+    ops.append_eltwise(1.0f, algorithm::eltwise_linear, 1.0f / out_q->scale,
+                       static_cast<float>(out_q->zero_point));
+  }
   attr.set_post_ops(ops);
   const bool bias_arg = with_bias || zero_point != 0;
   const auto prop = dnnl::prop_kind::forward_inference;
   const Md src_any = any_md(sp.dims, DataType::u8), w_any = any_md(weights, DataType::s8),
-           dst_any = any_md(dst_dims, DataType::f32);
+           dst_any = any_md(dst_dims, out_q != nullptr ? DataType::u8 : DataType::f32);
   std::optional<Pd> pd =
       bias_arg ? try_primitive_desc<Pd>(
                      dnnl::convolution_forward::desc(prop, algorithm::convolution_direct, src_any, w_any,
@@ -143,17 +156,19 @@ bool build_qconv(Compiler& c, const Node& node) {
     for (std::size_t i = 0; i < a.spatial_rank(); ++i)
       share_key += "|" + std::to_string(a.pads_begin[i]) + "," + std::to_string(a.pads_end[i]);
   }
+  // x already stored in u8 with this quantization (quant_plan.h): read as it
+  // is, or copied as bytes into the padded buffer; else quantized here.
+  const std::optional<Quant> x_q = c.stored_quant(x);
+  const Quant want{x_scale, zero_point};
   MemRef src_ref;
-  if (const MemRef* shared = c.shared(share_key); shared != nullptr && shared->md == pd->src_desc()) {
+  if (x_q && *x_q == want && !pad_by_hand) {
+    src_ref = c.read(x, pd->src_desc());
+  } else if (const MemRef* shared = c.shared(share_key); shared != nullptr && shared->md == pd->src_desc()) {
     src_ref = *shared;
   } else {
-    const MemRef x_ref = c.read_as_is(x);
-    dnnl::primitive_attr q_attr = c.attr();
-    q_attr.set_output_scales(0, {1.0f / x_scale});
-    if (zero_point != 0) q_attr.set_zero_points(DNNL_ARG_DST, 0, {zero_point});
-    auto q_pd =
-        try_primitive_desc<dnnl::reorder::primitive_desc>(c.engine(), x_ref.md, c.engine(), q_md, q_attr);
-    if (!q_pd) return false;
+    // As stored: a Split/Slice view (a C2f half) is quantized straight from
+    // its strides, with no float copy first.
+    const MemRef x_ref = c.read_any(x);
     if (pad_by_hand) {
       // Owned: the border, written once here, must outlive every run.
       auto [p_storage, p_ref] =
@@ -165,22 +180,16 @@ bool build_qconv(Compiler& c, const Node& node) {
       src_ref = c.new_arena_ref(pd->src_desc());
     }
     const MemRef q_dst{src_ref.buffer, src_ref.offset, q_md};
-    if (is_plain(x_ref.md) && !is_plain(q_md) && src_dims.size() == 4 && src_dims[1] <= 4) {
+    const char* label = x_q && *x_q == want ? "Reorder(pad)" : "QuantizeLinear";
+    if (!x_q && is_plain(x_ref.md) && !is_plain(q_md) && src_dims.size() == 4 && src_dims[1] <= 4) {
       // A plain image to NHWC: quantizing in place order, then moving bytes,
       // beats one f32 reorder that transposes 3 channels (0.9 ms at 640x640).
       const Md plain_u8 = plain_md(src_dims, DataType::u8);
-      auto flat_pd = try_primitive_desc<dnnl::reorder::primitive_desc>(c.engine(), x_ref.md, c.engine(),
-                                                                       plain_u8, q_attr);
-      if (!flat_pd) return false;
       const MemRef flat = c.new_arena_ref(plain_u8);
-      c.add_primitive("QuantizeLinear", dnnl::reorder(*flat_pd),
-                      {{DNNL_ARG_FROM, x_ref}, {DNNL_ARG_TO, flat}}, flat_pd->scratchpad_desc());
-      dnnl::reorder::primitive_desc move_pd(c.engine(), plain_u8, c.engine(), q_md, c.attr());
-      c.add_primitive("QuantizeLinear", dnnl::reorder(move_pd), {{DNNL_ARG_FROM, flat}, {DNNL_ARG_TO, q_dst}},
-                      move_pd.scratchpad_desc());
+      c.add_quant_reorder(x_ref, std::nullopt, flat, want, label);
+      c.add_quant_reorder(flat, want, q_dst, want, label);
     } else {
-      c.add_primitive("QuantizeLinear", dnnl::reorder(*q_pd), {{DNNL_ARG_FROM, x_ref}, {DNNL_ARG_TO, q_dst}},
-                      q_pd->scratchpad_desc());
+      c.add_quant_reorder(x_ref, x_q, q_dst, want, label);
     }
     c.share(share_key, src_ref);
   }
@@ -195,8 +204,11 @@ bool build_qconv(Compiler& c, const Node& node) {
     c.run_now(dnnl::reorder(w_src, w_dst), {{DNNL_ARG_FROM, w_src}, {DNNL_ARG_TO, w_dst}});
   }
 
-  const MemRef dst = c.define(node.outputs[0], pd->dst_desc());
-  if (with_sum) c.add_reorder(c.read_any(node.inputs[3]), dst, "Reorder(sum)");
+  const MemRef dst = c.define(output, pd->dst_desc());
+  if (with_sum) {
+    c.add_quant_reorder(c.read_any(node.inputs[3]), c.stored_quant(node.inputs[3]), dst, std::nullopt,
+                        "Reorder(sum)");
+  }
   std::vector<std::pair<int, MemRef>> args{
       {DNNL_ARG_SRC, src_ref}, {DNNL_ARG_WEIGHTS, w_ref}, {DNNL_ARG_DST, dst}};
   if (bias_arg) {

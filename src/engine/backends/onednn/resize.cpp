@@ -119,8 +119,9 @@ bool build_resize(Compiler& c, const Node& node) {
                                                              : dnnl::algorithm::resampling_linear;
   if (!probe_agrees(c, node, alg, x, y, constants)) return false;
 
-  // bf16 mode: bf16 in and out when the output is stored so (bf16_plan.h).
-  const auto type = c.stores_bf16(output) ? dnnl::memory::data_type::bf16 : dnnl::memory::data_type::f32;
+  // bf16 in and out when the output is stored so (bf16_plan.h); u8 for max
+  // pooling / nearest resize between quantized tensors (quant_plan.h).
+  const auto type = c.planned_type(output);
   const Md src_md = with_type(c.stored_layout(input), type);
   const Md dst_any(to_dims(y), type, dnnl::memory::format_tag::any);
   auto pd = try_primitive_desc<dnnl::resampling_forward::primitive_desc>(
