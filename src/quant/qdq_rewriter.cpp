@@ -23,6 +23,8 @@ constexpr std::int64_t kMinOpset = 13;
 // Symmetric int8 weights use [-127, 127] (not -128): the range is then
 // symmetric around the zero point 0, as ONNX Runtime's quantizer does.
 constexpr float kWeightQMax = 127.0f;
+// Convolutions with fewer output channels stay float (see QdqRewriter).
+constexpr std::int64_t kMinQuantizedOutputChannels = 4;
 
 std::int64_t default_opset(const onnx::ModelProto& model) {
   for (const auto& o : model.opset_import()) {
@@ -192,6 +194,12 @@ void QdqRewriter::select_convs(const QuantizeOptions& options, QuantizeReport& r
     }
     if (w->second->data_type() != TensorProto::FLOAT || w->second->dims_size() < 3) {
       kept("weights are not float32");
+      continue;
+    }
+    if (w->second->dims(0) < kMinQuantizedOutputChannels) {
+      // YOLOv8's DFL readout (16 -> 1 channel, fixed weights 0..15): too little work to
+      // pay for quantizing its input, which the engine would have to relayout as well.
+      kept("fewer than " + std::to_string(kMinQuantizedOutputChannels) + " output channels");
       continue;
     }
     convs_.push_back(i);
