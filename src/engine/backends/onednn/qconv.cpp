@@ -1,7 +1,8 @@
 // tilescope.QConv (passes/fold_qdq_conv.cpp) as oneDNN steps:
 //
 //   x (f32, as stored) ─► reorder: round(x / x_scale) + x_zero_point, saturated
-//                         ─► u8 in the layout the convolution wants
+//                         ─► u8 in the layout the convolution wants (an f32
+//                         image: our own loop, native_convert.h)
 //   convolution u8 · s8 ─► f32: int32 accumulation, output scales
 //                         x_scale · w_scales[c] (per output channel), f32 bias
 //                         (divided by those scales: oneDNN 2.x adds it first),
@@ -26,6 +27,7 @@
 // Declines (the node then runs on the reference QConv kernel) when oneDNN has no
 // implementation for the combination.
 #include "backends/onednn/kernel_registry.h"
+#include "backends/onednn/native_convert.h"
 #include "backends/reference/ops/conv_attrs.h"
 
 #include <cstring>
@@ -181,9 +183,16 @@ bool build_qconv(Compiler& c, const Node& node) {
     }
     const MemRef q_dst{src_ref.buffer, src_ref.offset, q_md};
     const char* label = x_q && *x_q == want ? "Reorder(pad)" : "QuantizeLinear";
-    if (!x_q && is_plain(x_ref.md) && !is_plain(q_md) && src_dims.size() == 4 && src_dims[1] <= 4) {
-      // A plain image to NHWC: quantizing in place order, then moving bytes,
-      // beats one f32 reorder that transposes 3 channels (0.9 ms at 640x640).
+    std::unique_ptr<NativeKernel> image_kernel =
+        x_q ? nullptr : make_image_to_u8_kernel(x_ref.md, q_md, x_scale, zero_point);
+    if (image_kernel) {
+      // A plain f32 image (1-4 channels) to NHWC: our own one pass on every
+      // thread (native_convert.h).
+      c.add_native(label, std::move(image_kernel), {{DNNL_ARG_SRC, x_ref}, {DNNL_ARG_DST, q_dst}});
+    } else if (!x_q && is_plain(x_ref.md) && !is_plain(q_md) && src_dims.size() == 4 && src_dims[1] <= 4) {
+      // A plain image to NHWC without AVX-512 VBMI: quantizing in place
+      // order, then moving bytes, beats one f32 reorder that transposes 3
+      // channels (0.9 ms at 640x640).
       const Md plain_u8 = plain_md(src_dims, DataType::u8);
       const MemRef flat = c.new_arena_ref(plain_u8);
       c.add_quant_reorder(x_ref, std::nullopt, flat, want, label);
