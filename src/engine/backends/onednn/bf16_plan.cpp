@@ -1,5 +1,7 @@
 #include "backends/onednn/bf16_plan.h"
 
+#include "backends/onednn/value_plan.h"
+
 #include <algorithm>
 #include <map>
 #include <vector>
@@ -7,37 +9,24 @@
 namespace tilescope::engine::onednn {
 namespace {
 
-bool is_op(const Node& node, const char* op_type) { return node.domain.empty() && node.op_type == op_type; }
-
 // Ops that only move values: bf16 in, bf16 out, when their inputs are bf16.
 bool is_mover(const Node& node) {
-  return is_op(node, "Concat") || is_op(node, "MaxPool") || is_op(node, "AveragePool") ||
-         is_op(node, "Resize") || is_op(node, "Upsample");
+  return is_onnx_op(node, "Concat") || is_onnx_op(node, "MaxPool") || is_onnx_op(node, "AveragePool") ||
+         is_onnx_op(node, "Resize") || is_onnx_op(node, "Upsample");
 }
 
 // Split and Slice outputs are views of their input: same storage, same type.
-bool is_view(const Node& node) { return is_op(node, "Split") || is_op(node, "Slice"); }
-
-bool is_float(const Graph& graph, const std::string& value) {
-  const ValueType& vt = graph.type_of(value);
-  return vt.dtype == DType::kFloat32 && num_elements(vt.shape) > 0;
-}
+bool is_view(const Node& node) { return is_onnx_op(node, "Split") || is_onnx_op(node, "Slice"); }
 
 class Planner {
 public:
-  explicit Planner(const Graph& graph) : graph_(graph) {
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-      for (const std::string& input : graph.nodes[i].inputs) {
-        if (!input.empty()) readers_[input].push_back(i);
-      }
-    }
-  }
+  explicit Planner(const Graph& graph) : graph_(graph), readers_(readers_by_value(graph)) {}
 
   std::set<std::string> run() {
     for (const Node& node : graph_.nodes) {
       if (!is_bf16_conv(graph_, node) && !is_mover(node)) continue;
       const std::string& out = node.outputs[0];
-      if (!out.empty() && is_float(graph_, out) && !graph_.is_graph_output(out)) bf16_.insert(out);
+      if (!out.empty() && is_float_value(graph_, out) && !graph_.is_graph_output(out)) bf16_.insert(out);
     }
     for (bool changed = true; changed;) {
       changed = false;
@@ -69,7 +58,7 @@ private:
     }
     if (is_mover(reader)) {
       // Every Concat input is data; pooling and resize read data as input 0 only.
-      const bool data = is_op(reader, "Concat") || reader.inputs[0] == value;
+      const bool data = is_onnx_op(reader, "Concat") || reader.inputs[0] == value;
       return data && bf16_.count(reader.outputs[0]) != 0;
     }
     if (is_view(reader)) {
@@ -95,7 +84,8 @@ private:
     // Pooling and resize keep their input's type (data is input 0). A Concat
     // copies each input into place with a reorder, which converts f32 ones on
     // the way at no extra cost: it takes any mix.
-    if (is_mover(producer) && !is_op(producer, "Concat") && !stored_bf16(producer.inputs[0])) return false;
+    if (is_mover(producer) && !is_onnx_op(producer, "Concat") && !stored_bf16(producer.inputs[0]))
+      return false;
     return all_readers_take_bf16(value);
   }
 
@@ -107,17 +97,18 @@ private:
 } // namespace
 
 bool is_bf16_conv(const Graph& graph, const Node& node) {
-  const bool conv = is_op(node, "Conv") || (node.domain == "tilescope" && node.op_type == "FusedConv");
+  const bool conv = is_onnx_op(node, "Conv") || (node.domain == "tilescope" && node.op_type == "FusedConv");
   if (!conv || node.inputs.size() < 2 || node.outputs.empty()) return false;
   if (graph.find_initializer(node.inputs[1]) == nullptr) return false;
   if (node.inputs.size() > 2 && !node.inputs[2].empty() && graph.find_initializer(node.inputs[2]) == nullptr)
     return false;
   if (const std::optional<std::size_t> producer = graph.producer_of(node.inputs[0]);
-      producer && is_op(graph.nodes[*producer], "Softmax")) {
+      producer && is_onnx_op(graph.nodes[*producer], "Softmax")) {
     return false;
   }
   const std::size_t rank = graph.type_of(node.inputs[0]).shape.size();
-  return rank >= 3 && rank <= 5 && is_float(graph, node.inputs[0]) && is_float(graph, node.outputs[0]);
+  return rank >= 3 && rank <= 5 && is_float_value(graph, node.inputs[0]) &&
+         is_float_value(graph, node.outputs[0]);
 }
 
 std::set<std::string> plan_bf16_values(const Graph& graph) { return Planner(graph).run(); }

@@ -1,38 +1,28 @@
 #include "backends/onednn/quant_plan.h"
 
+#include "backends/onednn/value_plan.h"
+
 #include <optional>
 #include <vector>
 
 namespace tilescope::engine::onednn {
 namespace {
 
-bool is_op(const Node& node, const char* op_type) { return node.domain.empty() && node.op_type == op_type; }
 bool is_qconv(const Node& node) { return node.domain == "tilescope" && node.op_type == "QConv"; }
 bool has_sum(const Node& qconv) { return qconv.inputs.size() > 3 && !qconv.inputs[3].empty(); }
 
 // Ops that pick values without arithmetic: their u8 output has their u8
 // input's quantization. Resize only when nearest (linear would round twice).
 bool is_picker(const Node& node) {
-  if (is_op(node, "MaxPool")) return node.outputs.size() < 2 || node.outputs[1].empty();
-  if (is_op(node, "Resize") || is_op(node, "Upsample"))
+  if (is_onnx_op(node, "MaxPool")) return node.outputs.size() < 2 || node.outputs[1].empty();
+  if (is_onnx_op(node, "Resize") || is_onnx_op(node, "Upsample"))
     return node.attrs.get_string("mode", "nearest") == "nearest";
   return false;
 }
 
-bool is_float(const Graph& graph, const std::string& value) {
-  const ValueType& vt = graph.type_of(value);
-  return vt.dtype == DType::kFloat32 && num_elements(vt.shape) > 0;
-}
-
 class Planner {
 public:
-  explicit Planner(const Graph& graph) : graph_(graph) {
-    for (std::size_t i = 0; i < graph.nodes.size(); ++i) {
-      for (const std::string& input : graph.nodes[i].inputs) {
-        if (!input.empty()) readers_[input].push_back(i);
-      }
-    }
-  }
+  explicit Planner(const Graph& graph) : graph_(graph), readers_(readers_by_value(graph)) {}
 
   std::map<std::string, Quant> run() {
     // Readers before producers (the nodes are in topological order), so that
@@ -41,10 +31,10 @@ public:
     std::vector<std::string> order;
     for (auto node = graph_.nodes.rbegin(); node != graph_.nodes.rend(); ++node) {
       const bool producer =
-          (is_qconv(*node) && !has_sum(*node)) || is_op(*node, "Concat") || is_picker(*node);
+          (is_qconv(*node) && !has_sum(*node)) || is_onnx_op(*node, "Concat") || is_picker(*node);
       if (!producer || node->outputs.empty()) continue;
       const std::string& out = node->outputs[0];
-      if (!out.empty() && is_float(graph_, out) && !graph_.is_graph_output(out)) {
+      if (!out.empty() && is_float_value(graph_, out) && !graph_.is_graph_output(out)) {
         u8_[out] = Quant{};
         order.push_back(out);
       }
@@ -87,7 +77,7 @@ private:
           if (reader.inputs[i] == value) return std::nullopt;
         }
         wants = qconv_source_quant(reader);
-      } else if (is_op(reader, "Concat") || (is_picker(reader) && reader.inputs[0] == value)) {
+      } else if (is_onnx_op(reader, "Concat") || (is_picker(reader) && reader.inputs[0] == value)) {
         auto out = u8_.find(reader.outputs[0]);
         if (out == u8_.end()) return std::nullopt;
         if (is_picker(reader)) {
