@@ -2,6 +2,7 @@
 
 #include "tilescope/core/error.h"
 #include "tilescope/engine/onnx_import.h"
+#include "tilescope/engine/weight_quant.h"
 
 #include <algorithm>
 #include <cmath>
@@ -20,9 +21,8 @@ using onnx::TensorProto;
 
 // Per-channel QuantizeLinear / DequantizeLinear (attribute `axis`) arrived in opset 13.
 constexpr std::int64_t kMinOpset = 13;
-// Symmetric int8 weights use [-127, 127] (not -128): the range is then
-// symmetric around the zero point 0, as ONNX Runtime's quantizer does.
-constexpr float kWeightQMax = 127.0f;
+// Symmetric int8 weights: engine/weight_quant.h (shared with the engine's int8 fold).
+using engine::kWeightQMax;
 // Convolutions with fewer output channels stay float (see QdqRewriter).
 constexpr std::int64_t kMinQuantizedOutputChannels = 4;
 
@@ -287,15 +287,11 @@ void QdqRewriter::rewrite(const std::map<std::string, ActivationRange>& ranges, 
       const engine::Tensor weights = to_tensor(*initializers.at(w), path_);
       const std::int64_t channels = weights.shape()[0];
       const std::int64_t per_channel = weights.size() / std::max<std::int64_t>(channels, 1);
-      std::vector<float> scales(static_cast<std::size_t>(channels));
+      const std::vector<float> scales = engine::symmetric_weight_scales(weights);
       std::vector<std::int8_t> q(static_cast<std::size_t>(weights.size()));
       const float* wv = weights.data<float>();
       for (std::int64_t c = 0; c < channels; ++c) {
-        float amax = 0;
-        for (std::int64_t k = 0; k < per_channel; ++k)
-          amax = std::max(amax, std::fabs(wv[c * per_channel + k]));
-        const float s = amax > 0 ? amax / kWeightQMax : 1.0f;
-        scales[static_cast<std::size_t>(c)] = s;
+        const float s = scales[static_cast<std::size_t>(c)];
         for (std::int64_t k = 0; k < per_channel; ++k) {
           const std::int64_t j = c * per_channel + k;
           q[static_cast<std::size_t>(j)] =

@@ -19,13 +19,12 @@
 // activation and residual are already in the FusedConv) on the onednn backend.
 #include "passes/passes.h"
 #include "passes/pattern.h"
+#include "tilescope/engine/weight_quant.h"
 
 #include <cmath>
 
 namespace tilescope::engine::passes {
 namespace {
-
-constexpr float kWeightQMax = 127.0f;
 
 struct ActivationQuant {
   std::string x; // the float value before QuantizeLinear
@@ -85,15 +84,11 @@ std::optional<std::pair<Tensor, std::vector<float>>> requantize(const Tensor& w)
   const std::int64_t channels = w.shape()[0];
   const std::int64_t per = w.size() / channels;
   Tensor q(DType::kInt8, w.shape());
-  std::vector<float> scales(static_cast<std::size_t>(channels));
+  std::vector<float> scales = symmetric_weight_scales(w);
   const float* wv = w.data<float>();
   std::int8_t* qv = q.data<std::int8_t>();
   for (std::int64_t c = 0; c < channels; ++c) {
-    float amax = 0;
-    for (std::int64_t k = 0; k < per; ++k)
-      amax = std::max(amax, std::fabs(wv[c * per + k]));
-    const float s = amax > 0 ? amax / kWeightQMax : 1.0f;
-    scales[static_cast<std::size_t>(c)] = s;
+    const float s = scales[static_cast<std::size_t>(c)];
     for (std::int64_t k = 0; k < per; ++k) {
       const float r = wv[c * per + k] / s;
       const float n = std::nearbyint(r);
