@@ -161,6 +161,19 @@ void logistic_scalar(const float* src, float* dst, const float* sum, std::ptrdif
 
 // Elementwise, so any dense layout (padded blocks included: f(0) + 0 stays in
 // the padding, which nobody reads as data) is one flat array.
+// fn(begin, count) over [0, n) in one chunk per OpenMP thread, each a multiple
+// of `align` elements (whole cache lines, so threads never share one).
+template <class Fn> void parallel_chunks(std::ptrdiff_t n, std::ptrdiff_t align, const Fn& fn) {
+#pragma omp parallel
+  {
+    const std::ptrdiff_t threads = omp_get_num_threads();
+    const std::ptrdiff_t chunk = ((n + threads - 1) / threads + align - 1) / align * align;
+    const std::ptrdiff_t begin = omp_get_thread_num() * chunk;
+    const std::ptrdiff_t count = std::min(n - begin, chunk);
+    if (count > 0) fn(begin, count);
+  }
+}
+
 template <Logistic kind> class LogisticKernel final : public NativeKernel {
 public:
   explicit LogisticKernel(bool with_sum) : with_sum_(with_sum) {}
@@ -173,22 +186,14 @@ public:
         with_sum_ ? static_cast<const float*>(args.at(DNNL_ARG_SRC_1).get_data_handle()) : nullptr;
     const auto n = static_cast<std::ptrdiff_t>(dst.get_desc().get_size() / sizeof(float));
     const bool avx512 = native_kernels_available();
-    // One chunk of whole cache lines per thread.
-#pragma omp parallel
-    {
-      const std::ptrdiff_t threads = omp_get_num_threads();
-      const std::ptrdiff_t chunk = ((n + threads - 1) / threads + 15) / 16 * 16;
-      const std::ptrdiff_t begin = omp_get_thread_num() * chunk;
-      const std::ptrdiff_t count = std::min(n - begin, chunk);
-      if (count > 0) {
-        const float* sum = s != nullptr ? s + begin : nullptr;
-        if (avx512) {
-          logistic_avx512<kind>(x + begin, d + begin, sum, count);
-        } else {
-          logistic_scalar<kind>(x + begin, d + begin, sum, count);
-        }
+    parallel_chunks(n, 16, [&](std::ptrdiff_t begin, std::ptrdiff_t count) { // 16 floats: one line
+      const float* sum = s != nullptr ? s + begin : nullptr;
+      if (avx512) {
+        logistic_avx512<kind>(x + begin, d + begin, sum, count);
+      } else {
+        logistic_scalar<kind>(x + begin, d + begin, sum, count);
       }
-    }
+    });
   }
 
 private:
@@ -207,24 +212,16 @@ public:
         with_sum_ ? static_cast<const std::uint16_t*>(args.at(DNNL_ARG_SRC_1).get_data_handle()) : nullptr;
     const auto n = static_cast<std::ptrdiff_t>(dst.get_desc().get_size() / sizeof(std::uint16_t));
     const bool avx512 = native_kernels_available();
-#pragma omp parallel
-    {
-      // Chunks of 32 elements: whole 64-byte lines of bf16.
-      const std::ptrdiff_t threads = omp_get_num_threads();
-      const std::ptrdiff_t chunk = ((n + threads - 1) / threads + 31) / 32 * 32;
-      const std::ptrdiff_t begin = omp_get_thread_num() * chunk;
-      const std::ptrdiff_t count = std::min(n - begin, chunk);
-      if (count > 0) {
-        const std::uint16_t* sum = s != nullptr ? s + begin : nullptr;
-        if (avx512 && has_avx512_bf16()) {
-          silu_bf16_native(x + begin, d + begin, sum, count);
-        } else if (avx512) {
-          silu_bf16_avx512(x + begin, d + begin, sum, count);
-        } else {
-          silu_bf16_scalar(x + begin, d + begin, sum, count);
-        }
+    parallel_chunks(n, 32, [&](std::ptrdiff_t begin, std::ptrdiff_t count) { // 32 bf16: one line
+      const std::uint16_t* sum = s != nullptr ? s + begin : nullptr;
+      if (avx512 && has_avx512_bf16()) {
+        silu_bf16_native(x + begin, d + begin, sum, count);
+      } else if (avx512) {
+        silu_bf16_avx512(x + begin, d + begin, sum, count);
+      } else {
+        silu_bf16_scalar(x + begin, d + begin, sum, count);
       }
-    }
+    });
   }
 
 private:
