@@ -94,20 +94,29 @@ protected:
   void SetUp() override {
     if (!have_media()) GTEST_SKIP() << testing::kModel << " or " << kVideo << " missing: run scripts/setup";
   }
+
+  // The still scene at 5 fps.
+  static config::CameraConfig still_camera() {
+    config::CameraConfig camera;
+    camera.name = "still";
+    camera.url = still_scene();
+    camera.fps_limit = 5;
+    return camera;
+  }
+  // Up to 60 frames for the first event to open (tracks confirm on 3 of 5 frames).
+  static void wait_for_an_event(Notices& got) {
+    for (int i = 0; i < 60 && got.open_ids().empty(); ++i)
+      got.wait_frames(1, 20s);
+  }
 };
 
 TEST_F(CameraUpdateTest, SameStreamKeepsTracksAndOpenEvents) {
   TempStore store("update");
   Notices got;
-  config::CameraConfig camera;
-  camera.name = "still";
-  camera.url = still_scene();
-  camera.fps_limit = 5;
+  const config::CameraConfig camera = still_camera();
   CameraWorker worker(7, camera, got.context(*shared_detector(), *store));
-  // Events open once their tracks are confirmed (3 of 5 frames); a few more
-  // frames to settle.
-  for (int i = 0; i < 60 && got.open_ids().empty(); ++i)
-    got.wait_frames(1, 20s);
+  wait_for_an_event(got);
+  // A few more frames to settle.
   ASSERT_TRUE(got.wait_frames(5, 30s));
   const std::set<std::int64_t> open_before = got.open_ids();
   ASSERT_FALSE(open_before.empty()) << "no person event in the still scene";
@@ -165,13 +174,9 @@ TEST_F(CameraUpdateTest, SameStreamKeepsTracksAndOpenEvents) {
 TEST_F(CameraUpdateTest, ANewFpsLimitStartsTracksOver) {
   TempStore store("update");
   Notices got;
-  config::CameraConfig camera;
-  camera.name = "still";
-  camera.url = still_scene();
-  camera.fps_limit = 5;
+  const config::CameraConfig camera = still_camera();
   CameraWorker worker(8, camera, got.context(*shared_detector(), *store));
-  for (int i = 0; i < 60 && got.open_ids().empty(); ++i)
-    got.wait_frames(1, 20s);
+  wait_for_an_event(got);
   ASSERT_FALSE(got.open_ids().empty());
   config::CameraConfig slower = camera;
   slower.fps_limit = 4;
