@@ -77,7 +77,7 @@ CameraPipeline::CameraPipeline(std::int64_t camera_id, config::CameraConfig came
     : camera_id_(camera_id), camera_(std::move(camera)), tiling_(camera_.tiling.value_or(tiling_defaults)),
       detector_(detector), gating_(gating),
       tiled_(detector.make_tiled(to_slice_options(tiling_), tiling::MergeOptions{})),
-      class_threshold_(class_thresholds(camera_, detector.class_names())),
+      class_threshold_(class_thresholds(camera_, detector.class_names())), motion_(gating.motion),
       events_(store, detector.class_names(), event_options(camera_id, camera_, class_threshold_),
               std::move(on_event)),
       sweeps_(std::max(1, tiling_.sweep_every)) {
@@ -144,6 +144,7 @@ tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const trac
   tiling::RegionPlanOptions options;
   options.full_frame_finds_px =
       tiling::full_frame_finds_px(frame, detector_.input_size(), tiled_->slice_options().reliable_input_px);
+  options.large_in_kept_tiles = gating_.large_in_kept_tiles;
   const auto is_large = [&](const detect::BoxXYXY& b) {
     return full.full_frame && options.full_frame_finds_px > 0 &&
            longer_side(b) >= options.full_frame_finds_px;
@@ -170,6 +171,11 @@ tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const trac
     const cv::Rect rect = to_rect(p.box, gating_.predicted_padding, gating_.predicted_padding_px);
     if (is_large(p.box)) {
       large_tracks.push_back(rect);
+      if (gating_.confirmation_tiles && age_of[p.id] < settled_age) {
+        // Object size 1 px: no full-frame pass serves it, so a tile holds it.
+        regions.push_back({rect, 1.0});
+        continue;
+      }
     } else if (still_every > 1 && age_of[p.id] >= settled_age) {
       // Still: its box stayed where it was when last visited (within a quarter of its size).
       auto seen = still_seen_.find(p.id);

@@ -70,6 +70,15 @@ struct GatingOptions {
   // A small, still tracked object's tile every this many processed frames (1: every frame;
   // capped at the tracker's max_time_lost so the track is never dropped in between).
   int still_track_every = 3;
+  // A large tracked object still in its event-confirmation window (younger than
+  // EventSettings::confirm_m frames) gets a tile too, as full slicing would give it: the
+  // tile sees it at full resolution while its event is decided. gating_bench
+  // --confirmation-tiles measures it; off by default (README, "Live gating").
+  bool confirmation_tiles = false;
+  // Tiles kept for other regions also look at the large objects they hold: no full-frame
+  // pass for those (tiling::RegionPlanOptions::large_in_kept_tiles). Off by default.
+  bool large_in_kept_tiles = false;
+  track::MotionOptions motion; // the camera's motion detector
   // Only the classes that matter make tracked-object regions (above); false: every class.
   bool only_classes_that_matter = true;
 };

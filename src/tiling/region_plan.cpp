@@ -76,9 +76,10 @@ SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::ve
   // Step 2: objects the full frame finds on its own.
   const bool full_finds_large = full_plan.full_frame && options.full_frame_finds_px > 0;
   std::vector<Clamped> small;
+  std::vector<cv::Rect> large;
   for (const Clamped& c : clamped) {
     if (full_finds_large && c.object_px >= options.full_frame_finds_px) {
-      gated.full_frame = true;
+      large.push_back(c.area);
     } else {
       small.push_back(c);
     }
@@ -126,6 +127,16 @@ SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::ve
     keep[static_cast<std::size_t>(chosen)] = true;
   }
 
+  // Step 2, deferred: the full frame for the large regions, unless a kept tile holds
+  // each of them (large_in_kept_tiles).
+  for (const cv::Rect& region : large) {
+    const bool held = options.large_in_kept_tiles &&
+                      std::any_of(full_plan.tiles.begin(), full_plan.tiles.end(), [&](const TileRect& tile) {
+                        const std::size_t t = static_cast<std::size_t>(&tile - full_plan.tiles.data());
+                        return keep[t] && holds(tile, region);
+                      });
+    gated.full_frame = gated.full_frame || !held;
+  }
   for (std::size_t t = 0; t < n_tiles; ++t)
     if (keep[t]) gated.tiles.push_back(full_plan.tiles[t]);
   gated.reason = "regions: " + std::to_string(gated.tiles.size()) + " of " + std::to_string(n_tiles) +

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <opencv2/imgproc.hpp>
 #include <string>
 
@@ -42,6 +43,7 @@ MotionDetector::MotionDetector(MotionOptions options) : options_(options) { chec
 
 void MotionDetector::reset() {
   background_.release();
+  previous_.release();
   frame_size_ = {};
   analysis_size_ = {};
 }
@@ -75,6 +77,7 @@ MotionResult MotionDetector::update(const cv::Mat& frame) {
     frame_size_ = frame.size();
     analysis_size_ = analysis_size_for(frame_size_, options_.analysis_width);
     background_ = prepare(frame);
+    previous_ = background_.clone();
     result.initialised = true;
     return result;
   }
@@ -91,10 +94,18 @@ MotionResult MotionDetector::update(const cv::Mat& frame) {
   if (result.moving_fraction > options_.global_change_fraction) {
     // Averaging towards the new scene would report motion everywhere for dozens of frames.
     background_ = current;
+    previous_ = current.clone();
     result.global_change = true;
     return result;
   }
   cv::accumulateWeighted(current, background_, options_.background_alpha);
+  cv::Mat changed; // differs from the previous frame
+  if (options_.change_threshold > 0) {
+    cv::absdiff(current, previous_, changed);
+    cv::threshold(changed, changed, options_.change_threshold, 255, cv::THRESH_BINARY);
+    changed.convertTo(changed, CV_8U);
+  }
+  current.copyTo(previous_);
 
   if (options_.dilate_iterations > 0)
     cv::dilate(mask, mask, cv::Mat(), {-1, -1}, options_.dilate_iterations); // 3x3 kernel
@@ -106,8 +117,21 @@ MotionResult MotionDetector::update(const cv::Mat& frame) {
   const double sy = static_cast<double>(frame_size_.height) / analysis_size_.height;
   const auto fw = static_cast<float>(frame_size_.width);
   const auto fh = static_cast<float>(frame_size_.height);
+  std::vector<int> changed_in(static_cast<std::size_t>(count), 0);
+  if (!changed.empty()) {
+    for (int y = 0; y < labels.rows; ++y) {
+      const int* label_row = labels.ptr<int>(y);
+      const std::uint8_t* changed_row = changed.ptr<std::uint8_t>(y);
+      for (int x = 0; x < labels.cols; ++x)
+        if (changed_row[x]) changed_in[static_cast<std::size_t>(label_row[x])]++;
+    }
+  }
   for (int label = 1; label < count; ++label) { // label 0 is the still background
-    if (stats.at<int>(label, cv::CC_STAT_AREA) < min_area) continue;
+    const int area = stats.at<int>(label, cv::CC_STAT_AREA);
+    if (area < min_area) continue;
+    if (!changed.empty() &&
+        changed_in[static_cast<std::size_t>(label)] < options_.min_changed_fraction * area)
+      continue;
     const int x = stats.at<int>(label, cv::CC_STAT_LEFT);
     const int y = stats.at<int>(label, cv::CC_STAT_TOP);
     const int w = stats.at<int>(label, cv::CC_STAT_WIDTH);

@@ -165,6 +165,32 @@ TEST(RegionPlan, ObjectsTheFullFrameFindsNeedNoTile) {
   EXPECT_THROW(plan_regions(kFrame, grid_plan(), std::vector<Region>{{{0, 0, 5, 5}, -1}}, o), Error);
 }
 
+// Step 2b: a large object inside a tile that runs anyway is looked at there; the full
+// frame runs only for a large object no kept tile holds.
+TEST(RegionPlan, LargeObjectsInAKeptTileNeedNoFullFrame) {
+  RegionPlanOptions o;
+  o.full_frame_finds_px = 30;
+  o.large_in_kept_tiles = true;
+  // Small (600, 500)-(620, 520) keeps t3; large (500, 300)-(560, 400) lies whole in t3.
+  const std::vector<Region> inside{{{600, 500, 20, 20}, 0}, {{500, 300, 60, 100}, 0}};
+  const SlicePlan held = plan_regions(kFrame, grid_plan(), inside, o);
+  EXPECT_EQ(kept_indices(held, grid_plan()), Indices({3}));
+  EXPECT_FALSE(held.full_frame);
+  // A large object at (10, 10), in t0 only, which no small region keeps: the full frame.
+  std::vector<Region> outside = inside;
+  outside.push_back({{10, 10, 30, 40}, 0});
+  const SlicePlan not_held = plan_regions(kFrame, grid_plan(), outside, o);
+  EXPECT_EQ(kept_indices(not_held, grid_plan()), Indices({3}));
+  EXPECT_TRUE(not_held.full_frame);
+  // Large objects alone keep no tile: the full frame, as without the option.
+  const SlicePlan large_only = plan_regions(kFrame, grid_plan(), std::vector<Region>{inside[1]}, o);
+  EXPECT_TRUE(large_only.tiles.empty());
+  EXPECT_TRUE(large_only.full_frame);
+  // Off (the default): the full frame for any large object.
+  o.large_in_kept_tiles = false;
+  EXPECT_TRUE(plan_regions(kFrame, grid_plan(), inside, o).full_frame);
+}
+
 TEST(RegionPlan, FullFrameFindsWhatTheAdaptivePlannerSays) {
   // 768x576 for 416x416: max(768 / 416, 576 / 416) = 1.846 frame px per input px, times 16.
   EXPECT_NEAR(full_frame_finds_px({768, 576}, {416, 416}), 16 * 768.0 / 416, 1e-9);

@@ -4,6 +4,7 @@
 #include "tilescope/core/error.h"
 #include "tilescope/track/motion.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
@@ -154,6 +155,42 @@ TEST(MotionDetector, StoppedSquareDecaysIntoBackground) {
   }
   EXPECT_GE(last_with_regions, 25); // 130 * 0.95^25 = 36 > 25: still moving then
   EXPECT_LE(last_with_regions, 45);
+}
+
+// A square that stood still for a while and then walks away leaves a ghost: the running
+// average still holds it where it stood. The ghost does not change from frame to frame,
+// so the ghost filter drops it one frame after the square left; without the filter it
+// stays a region for ~20 frames (70 grey levels of bg error decaying by 0.95 per frame).
+TEST(MotionDetector, GhostFilterDropsWhereTheSquareStood) {
+  const auto overlaps_start = [](const detect::BoxXYXY& b) { return b.x1 < 440 && b.x2 > 400; };
+  int frames_with_ghost[2] = {0, 0};
+  for (const bool filter : {false, true}) {
+    Scene scene;
+    MotionOptions options;
+    options.change_threshold = filter ? 15 : 0;
+    MotionDetector md(options);
+    md.update(scene.frame());
+    for (int f = 0; f < 15; ++f)
+      md.update(scene.frame(400, 200)); // 130 * (1 - 0.95^15) = 70 levels into the background
+    int x = 400;
+    for (int f = 1; f <= 30; ++f) {
+      x += 24; // leaves (400, 200) at once: the square is 40 px wide
+      const MotionResult r = md.update(scene.frame(x, 200));
+      SCOPED_TRACE("filter " + std::to_string(filter) + " frame " + std::to_string(f));
+      ASSERT_FALSE(r.regions.empty()) << "the walking square is a region";
+      const bool found_square =
+          std::any_of(r.regions.begin(), r.regions.end(), [x](const detect::BoxXYXY& b) {
+            return b.x1 <= x && b.x2 >= x + kSquare && b.y1 <= 200 && b.y2 >= 200 + kSquare;
+          });
+      EXPECT_TRUE(found_square);
+      // From the 4th frame on the square is 96+ px away (blur and dilation join blobs up to
+      // ~8 analysed px = 32 px apart), so a region over x 400-440 is the ghost alone.
+      if (f >= 4 && std::any_of(r.regions.begin(), r.regions.end(), overlaps_start))
+        frames_with_ghost[filter]++;
+    }
+  }
+  EXPECT_GE(frames_with_ghost[0], 10) << "without the filter the ghost stays";
+  EXPECT_EQ(frames_with_ghost[1], 0) << "the filter drops it";
 }
 
 TEST(MotionDetector, RegionAtFrameEdgeIsClamped) {

@@ -55,6 +55,10 @@ struct RegionPlanOptions {
   // Objects whose longer side (frame pixels) is at least this are found by the full-frame
   // pass alone (rule step 2; full_frame_finds_px() below). 0: never rely on it.
   double full_frame_finds_px = 0;
+  // Rule step 2b: a large region that lies whole inside a tile kept for the other regions
+  // is looked at there, at the tile's finer scale; the full frame runs only for large
+  // regions no kept tile holds. false: every large region runs the full frame.
+  bool large_in_kept_tiles = false;
 };
 
 // A place the detector must look at.

@@ -31,6 +31,12 @@ struct MotionOptions {
   int dilate_iterations = 2;           // 3x3 dilations of the moving mask
   double min_area_fraction = 0.0005;   // smallest region, as a fraction of the analysed frame
   double global_change_fraction = 0.6; // more moving pixels than this = global change
+  // Ghost filter (0: off): a region is kept only when at least min_changed_fraction of its
+  // pixels also differ from the previous frame by more than change_threshold grey levels.
+  // Where a walking person was, the running-average background still holds them for a
+  // while (a ghost that does not change from frame to frame); so does an object that stopped.
+  int change_threshold = 0;
+  double min_changed_fraction = 0.02;
 };
 
 struct MotionResult {
@@ -69,6 +75,7 @@ private:
   cv::Size frame_size_;
   cv::Size analysis_size_;
   cv::Mat background_; // CV_32F, analysis_size_
+  cv::Mat previous_;   // CV_32F, the previous prepared frame (ghost filter)
 };
 
 } // namespace tilescope::track
