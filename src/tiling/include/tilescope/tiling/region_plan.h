@@ -18,6 +18,9 @@
 //      (plan.h, steps 1-4), so a large object is the full frame's job. A region's object
 //      size is Region::object_px, or, when 0, the region's longer side before padding.
 //      (full_frame_finds_px = 0, the default: this step never applies.)
+//      With RegionPlanOptions::large_in_kept_tiles, a large region lying whole inside a
+//      tile that step 3 or 4 keeps anyway is looked at there instead (step 2b): the full
+//      frame runs only for large regions no kept tile holds.
 //   3. Any other region that lies whole inside at least one tile of the full plan needs
 //      exactly one of them. Regions are served most constrained first (fewest such tiles;
 //      ties in the given order): a tile already kept that holds the region whole is reused
