@@ -28,6 +28,13 @@ struct VideoRun {
   double process_s = 0; // in process() (decoding not counted)
 };
 
+config::CameraConfig vtest_camera() {
+  config::CameraConfig camera;
+  camera.name = "vtest";
+  camera.url = kVideo;
+  return camera;
+}
+
 // Processes `frames` frames of the video (every `step`-th decoded one).
 VideoRun run_video(const config::CameraConfig& camera, store::Store& store, int frames, int step = 2,
                    GatingOptions gating = {}) {
@@ -90,9 +97,7 @@ protected:
 // Pedestrians are tracked with stable ids and open events.
 TEST_F(CameraPipelineTest, GatingRunsFewerViewsAndTracksPeople) {
   TempStore store("pipeline");
-  config::CameraConfig camera;
-  camera.name = "vtest";
-  camera.url = kVideo;
+  config::CameraConfig camera = vtest_camera();
   const int frames = 30;
   const VideoRun run = run_video(camera, *store, frames);
   ASSERT_EQ(static_cast<int>(run.frames.size()), frames);
@@ -145,9 +150,7 @@ TEST_F(CameraPipelineTest, GatingRunsFewerViewsAndTracksPeople) {
 // views and find at least 80% of the events (person tracks that open one).
 TEST_F(CameraPipelineTest, GatedEventRecallAgainstFullSlicing) {
   TempStore store("pipeline");
-  config::CameraConfig camera;
-  camera.name = "vtest";
-  camera.url = kVideo;
+  config::CameraConfig camera = vtest_camera();
   const int frames = 60;
   const VideoRun gated = run_video(camera, *store, frames);
   camera.tiling = config::TilingSettings{};
@@ -169,9 +172,7 @@ TEST_F(CameraPipelineTest, GatedEventRecallAgainstFullSlicing) {
 // event is being confirmed. Without the option most of those frames run no tile there.
 TEST_F(CameraPipelineTest, ConfirmationTilesLookAtYoungLargeTracks) {
   TempStore store("pipeline");
-  config::CameraConfig camera;
-  camera.name = "vtest";
-  camera.url = kVideo;
+  config::CameraConfig camera = vtest_camera();
   const int frames = 40;
   const int window = camera.events.confirm_m;
   // Frames (after the sweep of the first one) where a track shown for the first time at
