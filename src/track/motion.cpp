@@ -26,6 +26,10 @@ void check_options(const MotionOptions& o) {
     fail("min_area_fraction must be in [0, 1], got " + std::to_string(o.min_area_fraction));
   if (!(o.global_change_fraction > 0 && o.global_change_fraction <= 1))
     fail("global_change_fraction must be in (0, 1], got " + std::to_string(o.global_change_fraction));
+  if (o.change_threshold < 0 || o.change_threshold >= 255)
+    fail("change_threshold must be in [0, 255), got " + std::to_string(o.change_threshold));
+  if (!(o.min_changed_fraction >= 0 && o.min_changed_fraction <= 1))
+    fail("min_changed_fraction must be in [0, 1], got " + std::to_string(o.min_changed_fraction));
 }
 
 // Longer side = analysis_width, aspect kept; frames already that small are analysed as is.

@@ -275,6 +275,8 @@ TEST(MotionDetector, RejectsBadFramesAndOptions) {
   EXPECT_THROW(MotionDetector({.background_alpha = 0}), Error);
   EXPECT_THROW(MotionDetector({.threshold = 255}), Error);
   EXPECT_THROW(MotionDetector({.global_change_fraction = 0}), Error);
+  EXPECT_THROW(MotionDetector({.change_threshold = -1}), Error);
+  EXPECT_THROW(MotionDetector({.min_changed_fraction = 1.5}), Error);
 }
 
 } // namespace
