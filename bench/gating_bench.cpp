@@ -61,10 +61,10 @@ struct Run {
   std::vector<EventSpan> events;
 };
 
-// `shift_px` > 0: every frame moved right and down by that many pixels (edge replicated),
-// a camera that shook a little; boxes are moved back, so runs compare in one coordinate frame.
 GatingOptions g_gating; // --confirmation-tiles, --large-in-tiles, --ghost-filter, --still-every
 
+// `shift_px` > 0: every frame moved right and down by that many pixels (edge replicated),
+// a camera that shook a little; boxes are moved back, so runs compare in one coordinate frame.
 Run run_video(const std::string& name, const std::string& video, SharedDetector& detector,
               const config::TilingSettings& tiling, int max_frames, int step, int shift_px = 0) {
   Run run;
@@ -158,7 +158,6 @@ Recall event_recall(const Run& reference, const Run& candidate) {
       delay = cand.opened_frame - ref.opened_frame;
       break;
     }
-
     r.each.push_back(found);
     if (found) {
       ++r.found;
