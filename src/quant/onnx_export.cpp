@@ -2,6 +2,10 @@
 
 #include "tilescope/core/error.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
 namespace tilescope::quant {
 namespace {
 
@@ -120,6 +124,14 @@ onnx::ModelProto export_onnx(const engine::Graph& graph) {
     ts->set_version(1);
   }
   return model;
+}
+
+void write_model(const onnx::ModelProto& model, const std::string& out_path) {
+  std::ofstream file(out_path, std::ios::binary | std::ios::trunc);
+  if (!file) throw Error(out_path + ": cannot create the file: " + std::strerror(errno));
+  if (!model.SerializeToOstream(&file)) throw Error(out_path + ": writing the model failed");
+  file.close();
+  if (!file) throw Error(out_path + ": writing the model failed");
 }
 
 } // namespace tilescope::quant

@@ -1,5 +1,6 @@
 #include "qdq_rewriter.h"
 
+#include "onnx_export.h"
 #include "tilescope/core/error.h"
 #include "tilescope/engine/onnx_import.h"
 #include "tilescope/engine/weight_quant.h"
@@ -385,12 +386,6 @@ void QdqRewriter::rewrite(const std::map<std::string, ActivationRange>& ranges, 
   }
 }
 
-void QdqRewriter::write(const std::string& out_path) const {
-  std::ofstream file(out_path, std::ios::binary | std::ios::trunc);
-  if (!file) throw Error(out_path + ": cannot create the file: " + std::strerror(errno));
-  if (!model_.SerializeToOstream(&file)) throw Error(out_path + ": writing the model failed");
-  file.close();
-  if (!file) throw Error(out_path + ": writing the model failed");
-}
+void QdqRewriter::write(const std::string& out_path) const { write_model(model_, out_path); }
 
 } // namespace tilescope::quant

@@ -130,11 +130,9 @@ SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::ve
   // Step 2, deferred: the full frame for the large regions, unless a kept tile holds
   // each of them (large_in_kept_tiles).
   for (const cv::Rect& region : large) {
-    const bool held = options.large_in_kept_tiles &&
-                      std::any_of(full_plan.tiles.begin(), full_plan.tiles.end(), [&](const TileRect& tile) {
-                        const std::size_t t = static_cast<std::size_t>(&tile - full_plan.tiles.data());
-                        return keep[t] && holds(tile, region);
-                      });
+    bool held = false;
+    for (std::size_t t = 0; t < n_tiles && options.large_in_kept_tiles && !held; ++t)
+      held = keep[t] && holds(full_plan.tiles[t], region);
     gated.full_frame = gated.full_frame || !held;
   }
   for (std::size_t t = 0; t < n_tiles; ++t)

@@ -44,9 +44,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <initializer_list>
 #include <limits>
 #include <span>
+#include <string>
 #include <string_view>
+#include <utility>
 
 namespace tilescope::engine::onednn {
 namespace {
@@ -138,15 +141,27 @@ std::optional<Pd> make_pd(Compiler& c, const ConvShapes& s, bool with_bias, cons
 enum class ConvAlgo { kDirect, kWinograd };
 constexpr ConvAlgo kDefaultConvAlgo = ConvAlgo::kWinograd;
 
-// TILESCOPE_CONV_ALGO=direct|winograd overrides the default (for experiments
-// and tests); read at each compile.
-ConvAlgo conv_algo() {
-  const char* env = std::getenv("TILESCOPE_CONV_ALGO");
-  if (env == nullptr || *env == '\0') return kDefaultConvAlgo;
+// The value of an environment variable naming one of `choices`; `fallback` when unset
+// or empty. Throws Error naming the variable for anything else. Read at each compile.
+template <typename E>
+E env_choice(const char* variable, E fallback,
+             std::initializer_list<std::pair<std::string_view, E>> choices) {
+  const char* env = std::getenv(variable);
+  if (env == nullptr || *env == '\0') return fallback;
   const std::string_view value(env);
-  if (value == "direct") return ConvAlgo::kDirect;
-  if (value == "winograd") return ConvAlgo::kWinograd;
-  throw Error("TILESCOPE_CONV_ALGO='" + std::string(value) + "': expected 'direct' or 'winograd'");
+  std::string expected;
+  for (const auto& [name, choice] : choices) {
+    if (value == name) return choice;
+    expected += (expected.empty() ? "'" : " or '") + std::string(name) + "'";
+  }
+  throw Error(std::string(variable) + "='" + std::string(value) + "': expected " + expected);
+}
+
+// TILESCOPE_CONV_ALGO=direct|winograd overrides the default (for experiments
+// and tests).
+ConvAlgo conv_algo() {
+  return env_choice("TILESCOPE_CONV_ALGO", kDefaultConvAlgo,
+                    {{"direct", ConvAlgo::kDirect}, {"winograd", ConvAlgo::kWinograd}});
 }
 
 } // namespace
@@ -160,14 +175,10 @@ ConvAlgo conv_algo() {
 enum class Bf16Layout { kNhwc, kBlocked };
 constexpr Bf16Layout kDefaultBf16Layout = Bf16Layout::kNhwc;
 
-// TILESCOPE_BF16_LAYOUT=nhwc|blocked overrides the default; read at each compile.
+// TILESCOPE_BF16_LAYOUT=nhwc|blocked overrides the default.
 Bf16Layout bf16_layout() {
-  const char* env = std::getenv("TILESCOPE_BF16_LAYOUT");
-  if (env == nullptr || *env == '\0') return kDefaultBf16Layout;
-  const std::string_view value(env);
-  if (value == "nhwc") return Bf16Layout::kNhwc;
-  if (value == "blocked") return Bf16Layout::kBlocked;
-  throw Error("TILESCOPE_BF16_LAYOUT='" + std::string(value) + "': expected 'nhwc' or 'blocked'");
+  return env_choice("TILESCOPE_BF16_LAYOUT", kDefaultBf16Layout,
+                    {{"nhwc", Bf16Layout::kNhwc}, {"blocked", Bf16Layout::kBlocked}});
 }
 
 int blocked_conv_channel_block(const Compiler& c) {
