@@ -7,12 +7,16 @@
 //   gating_bench [--video vtest.avi] [--model nanodet.json] [--frames 0] [--step 2]
 //                [--sweep-every 10,15,20] [--shifts 1,2,3] [--verbose]
 //                [--confirmation-tiles 0|1] [--large-in-tiles 0|1] [--ghost-filter LEVELS]
-//                [--still-every N]   (GatingOptions, camera_pipeline.h; defaults as shipped)
+//                [--still-every N] [--packed 0|1] [--pack-large 0|1] [--pack-gap PX]
+//                [--pack-join PX] [--predicted-padding FRACTION] [--motion-padding PX]
+//                (GatingOptions, camera_pipeline.h; defaults as shipped) [--full-shifts 0|1]
 //
 // --shifts: the measure's own noise. Every run is repeated on the frames moved by each of
 // these many pixels (a camera that shook a little), full slicing too; the summary compares
 // full slicing's and gating's mean recall of the unmoved reference under the same shifts.
 // Without it a gated run is compared with the very run that defined the reference events.
+// --full-shifts 0 skips full slicing's moved runs (they do not depend on the gating
+// options, so comparing gating variants needs them once).
 //
 // Event recall of a gated run, with the full-slicing run's events as the reference: a
 // reference event is found when some gated event follows the same object, i.e. in at
@@ -20,7 +24,8 @@
 // IoU >= 0.5 (the two runs number tracks independently, so boxes are what can be
 // compared). Also reported: the delay in processed frames from the reference event's
 // opening to its match's (gating may find an object later, at the next sweep).
-// Views = tiles + the full-frame pass that ran; the engine's cost is per view.
+// Views = tiles + packed canvases + the full-frame pass that ran; the engine's cost is per
+// view (every view is one model input).
 // --verbose lists the reference events and, per gated run, the ones it missed with the
 // best IoU any gated box reached in each frame the reference showed the object.
 #include "camera_pipeline.h"
@@ -61,7 +66,8 @@ struct Run {
   std::vector<EventSpan> events;
 };
 
-GatingOptions g_gating; // --confirmation-tiles, --large-in-tiles, --ghost-filter, --still-every
+bool g_full_shifts = true; // --full-shifts 0: full slicing not rerun on the moved frames
+GatingOptions g_gating; // --confirmation-tiles, --large-in-tiles, --ghost-filter, --still-every, --packed...
 
 // `shift_px` > 0: every frame moved right and down by that many pixels (edge replicated),
 // a camera that shook a little; boxes are moved back, so runs compare in one coordinate frame.
@@ -239,6 +245,20 @@ int main(int argc, char** argv) {
       g_gating.large_in_kept_tiles = value == "1";
     else if (flag == "--ghost-filter")
       g_gating.motion.change_threshold = std::stoi(value);
+    else if (flag == "--packed")
+      g_gating.packed_crops = value == "1";
+    else if (flag == "--pack-gap")
+      g_gating.pack_gap_px = std::stoi(value);
+    else if (flag == "--pack-join")
+      g_gating.pack_join_px = std::stoi(value);
+    else if (flag == "--predicted-padding")
+      g_gating.predicted_padding = std::stod(value);
+    else if (flag == "--pack-large")
+      g_gating.pack_large_tracks = value == "1";
+    else if (flag == "--full-shifts")
+      g_full_shifts = value == "1";
+    else if (flag == "--motion-padding")
+      g_gating.motion_padding_px = std::stoi(value);
     else if (flag == "--still-every")
       g_gating.still_track_every = std::stoi(value);
     else if (flag == "--sweep-every")
@@ -306,7 +326,7 @@ int main(int argc, char** argv) {
       double views_share = 0;
     };
     std::vector<Summary> summaries;
-    if (!shifts.empty()) {
+    if (!shifts.empty() && g_full_shifts) {
       Summary s{"full slicing", {}, 1.0};
       for (int shift : shifts) {
         std::fprintf(stderr, "[gating_bench] full slicing, frames moved %d px...\n", shift);

@@ -168,8 +168,7 @@ private:
       for (const cv::Mat& m : mats) {
         tiling::TiledResult result = tiled_.detect(m, options_);
         stats_.add(result.timings);
-        stats_.engine_inputs +=
-            static_cast<std::int64_t>(result.plan.tiles.size()) + (result.plan.full_frame ? 1 : 0);
+        stats_.engine_inputs += static_cast<std::int64_t>(result.plan.views());
         out.push_back(std::move(result.detections));
       }
     }

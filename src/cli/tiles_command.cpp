@@ -77,7 +77,7 @@ void print_plan(const tiling::SlicePlan& plan, cv::Size frame, cv::Size input, c
     std::printf("tile %3zu  [%d, %d, %d, %d]  %dx%d\n", i + 1, t.x1, t.y1, t.x2, t.y2, t.width(), t.height());
   }
   std::printf("full frame: %s\n", plan.full_frame ? "yes" : "no");
-  const std::size_t views = plan.tiles.size() + (plan.full_frame ? 1 : 0);
+  const std::size_t views = plan.views();
   std::printf("%zu engine run%s per frame", views, views == 1 ? "" : "s");
   if (plan.predicted_ms > 0) std::printf(", predicted %.1f ms", plan.predicted_ms);
   std::printf("\n");

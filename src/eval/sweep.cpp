@@ -73,7 +73,7 @@ BenchmarkRun run_benchmark(tiling::TiledDetector& tiled, const std::vector<std::
     const auto t0 = std::chrono::steady_clock::now();
     const tiling::TiledResult result = tiled.detect(pixels, options);
     total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    total_inputs += static_cast<double>(result.plan.tiles.size()) + (result.plan.full_frame ? 1 : 0);
+    total_inputs += static_cast<double>(result.plan.views());
     for (const detect::Detection& d : result.detections) {
       const std::int64_t category =
           d.class_id >= 0 && static_cast<std::size_t>(d.class_id) < to_category.size()

@@ -3,6 +3,7 @@
 #include "camera_pipeline.h"
 
 #include "tilescope/core/error.h"
+#include "tilescope/tiling/packed_views.h"
 
 #include <algorithm>
 #include <cmath>
@@ -136,6 +137,108 @@ float CameraPipeline::threshold_of(int class_id) const {
              : static_cast<float>(camera_.score_threshold);
 }
 
+bool CameraPipeline::skip_still(const track::PredictedBox& p, int still_every) {
+  // Still: its box stayed where it was when last visited (within a quarter of its size).
+  const double size = std::max(p.box.width(), p.box.height());
+  auto seen = still_seen_.find(p.id);
+  const double cx = 0.5 * (p.box.x1 + p.box.x2), cy = 0.5 * (p.box.y1 + p.box.y2);
+  const bool still =
+      seen != still_seen_.end() && std::hypot(cx - seen->second.cx, cy - seen->second.cy) <= 0.25 * size;
+  if (still && processed_ - seen->second.frame < still_every) return true;
+  still_seen_[p.id] = {processed_, cx, cy};
+  return false;
+}
+
+int CameraPipeline::still_every() const {
+  return std::clamp(gating_.still_track_every, 1, std::max(1, tracker_.max_time_lost()));
+}
+
+void CameraPipeline::forget_dropped_tracks(std::unordered_map<int, int>& age_of) {
+  for (const track::Track& t : tracker_.tracks())
+    age_of[t.id] = t.age;
+  std::erase_if(still_seen_, [&age_of](const auto& kv) { return !age_of.count(kv.first); });
+}
+
+tiling::SlicePlan CameraPipeline::pack_regions(const tiling::SlicePlan& full, const std::vector<tiling::Region>& regions,
+                                               cv::Size frame, const tiling::RegionPlanOptions& options) {
+  const cv::Size input = detector_.input_size();
+  tiling::PackOptions pack;
+  pack.canvas = input;
+  pack.scale = std::max(static_cast<double>(full.tiles.front().width()) / input.width,
+                        static_cast<double>(full.tiles.front().height()) / input.height);
+  pack.gap_px = gating_.pack_gap_px;
+  pack.frame = frame;
+  // Regions the full-frame pass serves (large objects) stay with the grid rule; the
+  // others become crops.
+  std::vector<tiling::Region> grid;
+  std::vector<cv::Rect> crops;
+  for (const tiling::Region& r : regions) {
+    const double size = r.object_px > 0 ? r.object_px : std::max(r.area.width, r.area.height);
+    if (full.full_frame && options.full_frame_finds_px > 0 && size >= options.full_frame_finds_px) {
+      grid.push_back(r);
+      continue;
+    }
+    // Moved (not cut) into the frame: a track predicted partly off the frame (someone
+    // leaving, or a prediction that overshoots at the edge) keeps a crop of its size
+    // along the edge.
+    const cv::Rect& c = r.area;
+    const int w = std::min(frame.width, c.width), h = std::min(frame.height, c.height);
+    crops.push_back({std::clamp(c.x, 0, frame.width - w), std::clamp(c.y, 0, frame.height - h), w, h});
+  }
+  crops = tiling::join_crops(std::move(crops), tiling::max_crop_px(pack), gating_.pack_join_px);
+  // Crops too large for a canvas go through the grid rule too (tiles, or the full frame).
+  std::vector<cv::Rect> packed;
+  for (const cv::Rect& c : crops) {
+    if (tiling::fits(c, pack)) {
+      packed.push_back(c);
+    } else {
+      grid.push_back({c, 0});
+    }
+  }
+  tiling::SlicePlan gated = tiling::plan_regions(frame, full, grid, options);
+  gated.canvases = tiling::pack_crops(packed, pack);
+  if (gated.views() >= full.views()) return full; // packing saves nothing this frame
+  if (!gated.canvases.empty()) {
+    gated.reason += "; " + std::to_string(packed.size()) + " crops in " + std::to_string(gated.canvases.size()) +
+                    " packed views";
+  }
+  return gated;
+}
+
+tiling::SlicePlan CameraPipeline::gate_packed(const tiling::SlicePlan& full, const track::MotionResult& motion,
+                                              cv::Size frame) {
+  const int every = still_every();
+  const int settled_age = std::max(camera_.events.confirm_m, 1);
+  std::unordered_map<int, int> age_of;
+  forget_dropped_tracks(age_of);
+
+  // Every tracked object that matters gets a crop at the tiles' scale, large or small
+  // (object size 1: no full-frame pass serves it); a settled still one every
+  // still_every frames.
+  std::vector<tiling::Region> regions;
+  std::vector<cv::Rect> covered;
+  for (const track::PredictedBox& p : tracker_.predicted_boxes()) {
+    const bool matters = p.class_id >= 0 && static_cast<std::size_t>(p.class_id) < gated_class_.size() &&
+                         gated_class_[static_cast<std::size_t>(p.class_id)];
+    if (!matters) continue;
+    const cv::Rect rect = to_rect(p.box, gating_.predicted_padding, gating_.predicted_padding_px);
+    covered.push_back(rect);
+    if (every > 1 && age_of[p.id] >= settled_age && skip_still(p, every)) continue;
+    regions.push_back({rect, 1.0});
+  }
+  // Motion blobs mostly inside a tracked object's crop are that object moving.
+  for (const detect::BoxXYXY& r : motion.regions) {
+    const cv::Rect rect = to_rect(r, 0.0, gating_.motion_padding_px);
+    const bool inside_track = std::any_of(covered.begin(), covered.end(),
+                                          [&](const cv::Rect& t) { return 2 * (rect & t).area() >= rect.area(); });
+    if (!inside_track) regions.push_back({rect, 1.0});
+  }
+  tiling::RegionPlanOptions options;
+  options.full_frame_finds_px = tiling::full_frame_finds_px(frame, detector_.input_size(),
+                                                            tiled_->slice_options().reliable_input_px);
+  return pack_regions(full, regions, frame, options);
+}
+
 tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const track::MotionResult& motion,
                                        cv::Size frame) {
   // Each region carries the size of what is in it, so a large object (found by the
@@ -154,12 +257,10 @@ tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const trac
     motion_rects.push_back(to_rect(r, 0.0, gating_.motion_padding_px));
   // A still track is visited every still_every frames; ByteTrack keeps a lost track for
   // max_time_lost frames, so it is never dropped in between.
-  const int still_every = std::clamp(gating_.still_track_every, 1, std::max(1, tracker_.max_time_lost()));
+  const int still_every = this->still_every();
   const int settled_age = std::max(camera_.events.confirm_m, 1); // confirmation window over
   std::unordered_map<int, int> age_of;
-  for (const track::Track& t : tracker_.tracks())
-    age_of[t.id] = t.age;
-  std::erase_if(still_seen_, [&age_of](const auto& kv) { return !age_of.count(kv.first); });
+  forget_dropped_tracks(age_of);
 
   std::vector<tiling::Region> regions;
   std::vector<cv::Rect> skipped_still; // small still tracks not visited this frame
@@ -176,17 +277,9 @@ tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const trac
         regions.push_back({rect, 1.0});
         continue;
       }
-    } else if (still_every > 1 && age_of[p.id] >= settled_age) {
-      // Still: its box stayed where it was when last visited (within a quarter of its size).
-      auto seen = still_seen_.find(p.id);
-      const double cx = 0.5 * (p.box.x1 + p.box.x2), cy = 0.5 * (p.box.y1 + p.box.y2);
-      const bool still = seen != still_seen_.end() &&
-                         std::hypot(cx - seen->second.cx, cy - seen->second.cy) <= 0.25 * longer_side(p.box);
-      if (still && processed_ - seen->second.frame < still_every) {
-        skipped_still.push_back(rect);
-        continue;
-      }
-      still_seen_[p.id] = {processed_, cx, cy};
+    } else if (still_every > 1 && age_of[p.id] >= settled_age && skip_still(p, still_every)) {
+      skipped_still.push_back(rect);
+      continue;
     }
     regions.push_back({rect, longer_side(p.box)});
   }
@@ -203,12 +296,14 @@ tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const trac
                     [&](const cv::Rect& t) { return 2 * (rect & t).area() >= rect.area(); });
     if (!inside_large_track && !inside_still_track) regions.push_back({rect, longer_side(motion.regions[i])});
   }
+  if (gating_.packed_crops && !full.tiles.empty()) return pack_regions(full, regions, frame, options);
   return tiling::plan_regions(frame, full, regions, options);
 }
 
 std::function<bool(const detect::BoxXYXY&)>
 CameraPipeline::looked_at(const tiling::SlicePlan& full, const tiling::SlicePlan& ran, cv::Size frame) const {
-  if (ran.full_frame == full.full_frame && ran.tiles.size() == full.tiles.size()) return {}; // the whole plan
+  if (ran.full_frame == full.full_frame && ran.tiles.size() == full.tiles.size() && ran.canvases.empty())
+    return {}; // the whole plan
   const double large_px =
       tiling::full_frame_finds_px(frame, detector_.input_size(), tiled_->slice_options().reliable_input_px);
   const bool full_frame_alone = full.tiles.empty();
@@ -218,10 +313,16 @@ CameraPipeline::looked_at(const tiling::SlicePlan& full, const tiling::SlicePlan
       return true;
     // A tile looks at what lies mostly inside it.
     const double area = std::max(0.0, double(b.width())) * std::max(0.0, double(b.height()));
-    return std::any_of(ran.tiles.begin(), ran.tiles.end(), [&](const tiling::TileRect& t) {
+    const auto holds_most = [&](const tiling::TileRect& t) {
       const double w = std::min<double>(b.x2, t.x2) - std::max<double>(b.x1, t.x1);
       const double h = std::min<double>(b.y2, t.y2) - std::max<double>(b.y1, t.y1);
       return w > 0 && h > 0 && w * h >= 0.75 * area;
+    };
+    if (std::any_of(ran.tiles.begin(), ran.tiles.end(), holds_most)) return true;
+    // So does a packed crop.
+    return std::any_of(ran.canvases.begin(), ran.canvases.end(), [&](const tiling::PackedCanvas& c) {
+      return std::any_of(c.placements.begin(), c.placements.end(),
+                         [&](const tiling::Placement& p) { return holds_most(p.crop); });
     });
   };
 }
@@ -245,9 +346,13 @@ ProcessedFrame CameraPipeline::process(const cv::Mat& frame_bgr, std::int64_t se
   const track::MotionResult motion = motion_.update(frame_bgr);
   out.motion_regions = static_cast<int>(motion.regions.size());
   const tiling::SlicePlan full = tiled_->plan(size);
-  out.full_plan_views = static_cast<int>(full.tiles.size()) + (full.full_frame ? 1 : 0);
+  out.full_plan_views = static_cast<int>(full.views());
   const bool whole = !tiling_.motion_gating || motion.initialised || motion.global_change;
-  const SweepStep step = sweeps_.step(full, whole ? full : gate(full, motion, size), whole);
+  const auto gated = [&] {
+    const bool all_packed = gating_.packed_crops && gating_.pack_large_tracks && !full.tiles.empty();
+    return all_packed ? gate_packed(full, motion, size) : gate(full, motion, size);
+  };
+  const SweepStep step = sweeps_.step(full, whole ? full : gated(), whole);
   processed_++;
   const tiling::SlicePlan& plan = step.plan;
   const bool sweep = step.whole || step.swept > 0;
@@ -261,7 +366,10 @@ ProcessedFrame CameraPipeline::process(const cv::Mat& frame_bgr, std::int64_t se
   const Clock::time_point finished = Clock::now();
   out.wait_ms = ms_between(asked, started);
   out.inference_ms = ms_between(started, finished);
-  out.views = static_cast<int>(plan.tiles.size()) + (plan.full_frame ? 1 : 0);
+  out.views = static_cast<int>(plan.views());
+  for (const tiling::PackedCanvas& c : plan.canvases)
+    for (const tiling::Placement& p : c.placements)
+      out.crops.push_back(p.crop);
 
   std::vector<detect::Detection>& detections = detected.detections;
   zones_.remove_masked(detections);

@@ -78,6 +78,17 @@ struct GatingOptions {
   // Tiles kept for other regions also look at the large objects they hold: no full-frame
   // pass for those (tiling::RegionPlanOptions::large_in_kept_tiles). Off by default.
   bool large_in_kept_tiles = false;
+  // Instead of the tiles that hold them, the regions that would pull in tiles (small
+  // tracked objects, motion blobs) become crops copied at the tiles' scale into packed
+  // model inputs (tiling/packed_views.h); crops too large for one input still go to the
+  // grid rule. With pack_large_tracks, large tracked objects get crops too (no full-frame
+  // pass for them; motion blobs mostly inside any tracked object's crop are dropped).
+  // gating_bench --packed / --pack-large measure them; off by default (README, "Live
+  // gating": on the sample video they cost recall).
+  bool packed_crops = false;
+  bool pack_large_tracks = false;
+  int pack_gap_px = 16; // model-input pixels of fill between packed crops
+  int pack_join_px = 8; // crops this close (frame pixels) are joined when the union fits
   track::MotionOptions motion; // the camera's motion detector
   // Only the classes that matter make tracked-object regions (above); false: every class.
   bool only_classes_that_matter = true;
@@ -86,7 +97,8 @@ struct GatingOptions {
 // A processed frame with what the counters need beyond FrameResult.
 struct ProcessedFrame {
   FrameResult result;
-  int views = 0;           // views that ran: tiles + full frame
+  int views = 0;           // views that ran: tiles + packed canvases + full frame
+  std::vector<tiling::TileRect> crops; // the packed crops that ran (GatingOptions::packed_crops)
   int full_plan_views = 0; // views the ungated plan would have run
   int motion_regions = 0;
   int detections = 0;      // after class filter and masks, before tracking
@@ -129,6 +141,18 @@ public:
 private:
   float threshold_of(int class_id) const;
   tiling::SlicePlan gate(const tiling::SlicePlan& full, const track::MotionResult& motion, cv::Size frame);
+  // GatingOptions::packed_crops: crops around the same regions, packed (packed_views.h).
+  tiling::SlicePlan gate_packed(const tiling::SlicePlan& full, const track::MotionResult& motion, cv::Size frame);
+  // Regions as packed crops (GatingOptions::packed_crops); large ones and crops too large
+  // for a canvas through tiling::plan_regions.
+  tiling::SlicePlan pack_regions(const tiling::SlicePlan& full, const std::vector<tiling::Region>& regions,
+                                 cv::Size frame, const tiling::RegionPlanOptions& options);
+  // The still-track rule: whether a settled track's region is skipped this frame
+  // (records the visit when it is not).
+  bool skip_still(const track::PredictedBox& p, int still_every);
+  int still_every() const; // GatingOptions::still_track_every, capped at max_time_lost
+  // Ages of the held tracks into `age_of`; visits of dropped tracks are forgotten.
+  void forget_dropped_tracks(std::unordered_map<int, int>& age_of);
   // For ByteTracker::update: where the views that ran (`ran`, of the full plan `full`)
   // could find a track's object; empty when the whole plan ran. Refers to `ran`.
   std::function<bool(const detect::BoxXYXY&)> looked_at(const tiling::SlicePlan& full,

@@ -2,6 +2,7 @@
 #include "tilescope/tiling/tiled_detector.h"
 
 #include "tilescope/core/error.h"
+#include "tilescope/tiling/packed_views.h"
 
 #include <algorithm>
 #include <chrono>
@@ -34,7 +35,7 @@ SlicePlan TiledDetector::plan(cv::Size frame) const { return plan_slices(frame, 
 void TiledDetector::update_costs(const SlicePlan& plan, double run_ms, std::size_t views) {
   if (views == 0) return;
   const double per_view = run_ms / static_cast<double>(views);
-  if (!plan.tiles.empty()) running_average(context_.per_tile_ms, per_view);
+  if (!plan.tiles.empty() || !plan.canvases.empty()) running_average(context_.per_tile_ms, per_view);
   if (plan.full_frame) running_average(context_.full_frame_ms, per_view);
 }
 
@@ -53,7 +54,7 @@ TiledResult TiledDetector::detect(const cv::Mat& frame_bgr, const detect::Detect
   TiledResult result;
   result.plan = given_plan;
   const SlicePlan& plan = result.plan;
-  if (plan.tiles.empty() && !plan.full_frame) return result; // nothing to look at
+  if (plan.views() == 0) return result; // nothing to look at
 
   const cv::Rect frame_rect(0, 0, frame_bgr.cols, frame_bgr.rows);
   views_.clear();
@@ -65,11 +66,17 @@ TiledResult TiledDetector::detect(const cv::Mat& frame_bgr, const detect::Detect
     }
     views_.push_back(frame_bgr(t.rect()));
   }
+  canvas_images_.resize(plan.canvases.size());
+  const std::uint8_t fill = detector_.head().preprocess().pad_value;
+  for (std::size_t c = 0; c < plan.canvases.size(); ++c) {
+    render_canvas(frame_bgr, plan.canvases[c], detector_.input_size(), fill, canvas_images_[c]);
+    views_.push_back(canvas_images_[c]);
+  }
   if (plan.full_frame) views_.push_back(frame_bgr);
   detect::DetectResult run = detector_.detect(views_, options);
   result.timings = run.timings;
 
-  if (plan.tiles.empty()) {
+  if (plan.tiles.empty() && plan.canvases.empty()) {
     // The full frame alone: the detector's answer as it is.
     result.detections = std::move(run.detections_in_image.back());
     update_costs(plan, elapsed_ms(), views_.size());
@@ -96,6 +103,22 @@ TiledResult TiledDetector::detect(const cv::Mat& frame_bgr, const detect::Detect
       td.cut_sides = merge_.edge_cuts ? cut_sides(d.box, tile, frame, tol) : 0;
       tile_boxes_.push_back(td);
     }
+  }
+  // Packed crops: each crop is a tile of its own (indices after the plan's tiles).
+  int crop_index = static_cast<int>(plan.tiles.size());
+  for (std::size_t c = 0; c < plan.canvases.size(); ++c) {
+    const PackedCanvas& canvas = plan.canvases[c];
+    const auto tol = static_cast<float>(kCutToleranceInputPx * canvas.scale);
+    tolerance_px = std::max(tolerance_px, tol);
+    for (const PlacedDetection& p : map_canvas_detections(canvas, run.detections_in_image[plan.tiles.size() + c])) {
+      TileDetection td;
+      td.detection = p.detection;
+      td.tile = crop_index + static_cast<int>(p.placement);
+      td.cut_sides =
+          merge_.edge_cuts ? cut_sides(p.box_in_crop, canvas.placements[p.placement].crop, frame, tol) : 0;
+      tile_boxes_.push_back(td);
+    }
+    crop_index += static_cast<int>(canvas.placements.size());
   }
   if (plan.full_frame) {
     for (const detect::Detection& d : run.detections_in_image.back())

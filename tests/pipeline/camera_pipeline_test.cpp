@@ -213,6 +213,58 @@ TEST_F(CameraPipelineTest, ConfirmationTilesLookAtYoungLargeTracks) {
   EXPECT_GE(2 * uncovered_without, young_without) << "without the option most have no tile";
 }
 
+// GatingOptions::packed_crops + pack_large_tracks: every tracked person and every motion
+// blob is a crop at the tiles' scale, packed into model inputs; the full-frame pass runs
+// in sweeps (and for a crop too large for an input). Every person shown in a gated frame
+// was looked at by a crop or a tile that ran, with no more views than tile gating (on the
+// whole video fewer: README, "Live gating"; this busy first 16 s is about even).
+TEST_F(CameraPipelineTest, PackedCropsFollowEveryPersonWithoutTheFullFrame) {
+  TempStore store("pipeline");
+  config::CameraConfig camera = vtest_camera();
+  const int frames = 80;
+  GatingOptions packed;
+  packed.packed_crops = true;
+  packed.pack_large_tracks = true;
+  const VideoRun run = run_video(camera, *store, frames, 2, packed);
+  const VideoRun tiles = run_video(camera, *store, frames);
+  int gated_frames = 0, with_crops = 0, full_frame_passes = 0, shown = 0, unseen = 0;
+  for (const ProcessedFrame& p : run.frames) {
+    EXPECT_EQ(p.full_plan_views, 5);
+    if (p.result.sweep) continue;
+    ++gated_frames;
+    with_crops += p.crops.empty() ? 0 : 1;
+    full_frame_passes += p.result.full_frame ? 1 : 0;
+    for (const tiling::TileRect& c : p.crops) {
+      EXPECT_TRUE(c.x1 >= 0 && c.y1 >= 0 && c.x2 <= 768 && c.y2 <= 576) << "crop outside the frame";
+    }
+    for (const TrackedObject& o : p.result.objects) {
+      ++shown;
+      const double area = double(o.box.width()) * o.box.height();
+      const auto holds_most = [&](const tiling::TileRect& t) {
+        const double w = std::min<double>(o.box.x2, t.x2) - std::max<double>(o.box.x1, t.x1);
+        const double h = std::min<double>(o.box.y2, t.y2) - std::max<double>(o.box.y1, t.y1);
+        return w > 0 && h > 0 && w * h >= 0.5 * area;
+      };
+      const bool seen = p.result.full_frame || std::any_of(p.crops.begin(), p.crops.end(), holds_most) ||
+                        std::any_of(p.result.tiles.begin(), p.result.tiles.end(), holds_most);
+      unseen += seen ? 0 : 1;
+    }
+  }
+  std::printf("[ measured ] %d frames: packed %.2f views/frame (%d of %d gated frames with crops, %d full-frame "
+              "passes), %d events; tile gating %.2f views/frame, %d events\n",
+              frames, double(run.views) / frames, with_crops, gated_frames, full_frame_passes,
+              count(run, EventNotice::Kind::kOpened), double(tiles.views) / frames,
+              count(tiles, EventNotice::Kind::kOpened));
+  ASSERT_GT(gated_frames, frames / 2);
+  EXPECT_GE(2 * with_crops, gated_frames) << "most gated frames look through crops";
+  EXPECT_LE(run.views, tiles.views + frames / 10);
+  EXPECT_LE(10 * full_frame_passes, gated_frames) << "the full-frame pass is for sweeps now";
+  ASSERT_GT(shown, 20);
+  EXPECT_EQ(unseen, 0) << "a shown person no view that ran looked at";
+  EXPECT_GE(longest_track_run(run), 5);
+  EXPECT_GE(5 * count(run, EventNotice::Kind::kOpened), 4 * count(tiles, EventNotice::Kind::kOpened));
+}
+
 // A mask over the whole frame: nothing detected, tracked or opened.
 TEST_F(CameraPipelineTest, MaskOverTheWholeFrameRemovesEverything) {
   TempStore store("pipeline");

@@ -55,7 +55,9 @@ TEST(SweepSchedule, EveryViewWithinEveryFramesAndSpread) {
       const SweepStep step = s.step(full, gated(full, {}, false), false);
       EXPECT_FALSE(step.whole);
       EXPECT_EQ(step.swept, static_cast<int>(step.plan.tiles.size()) + (step.plan.full_frame ? 1 : 0));
-      if (every >= 4) EXPECT_LE(step.plan.tiles.size(), 1u) << "every " << every << " frame " << frame;
+      if (every >= 4) {
+        EXPECT_LE(step.plan.tiles.size(), 1u) << "every " << every << " frame " << frame;
+      }
       for (const TileRect& t : step.plan.tiles)
         last[static_cast<std::size_t>(index_of(full, t))] = frame;
       if (step.plan.full_frame) last[4] = frame;
@@ -85,13 +87,16 @@ TEST(SweepSchedule, GatedViewsCountAsVisits) {
     const SweepStep step = s.step(full, g, false);
     for (const TileRect& t : g.tiles)
       EXPECT_NE(std::find(step.plan.tiles.begin(), step.plan.tiles.end(), t), step.plan.tiles.end());
-    if (full_frame) EXPECT_TRUE(step.plan.full_frame);
+    if (full_frame) {
+      EXPECT_TRUE(step.plan.full_frame);
+    }
     for (const TileRect& t : step.plan.tiles) {
       const int v = index_of(full, t);
       const bool was_gated = std::find(tiles.begin(), tiles.end(), v) != tiles.end();
       // (After the whole-plan frame 0 the first sweeps are spread, so sooner.)
-      if (!was_gated && before[static_cast<std::size_t>(v)] > 0)
+      if (!was_gated && before[static_cast<std::size_t>(v)] > 0) {
         EXPECT_GE(frame - before[static_cast<std::size_t>(v)], every) << "swept too early";
+      }
       last[static_cast<std::size_t>(v)] = frame;
     }
     if (step.plan.full_frame) last[4] = frame;

@@ -63,9 +63,26 @@ struct TileRect {
   friend bool operator==(const TileRect&, const TileRect&) = default;
 };
 
+// A crop of the frame copied 1:1 into a packed canvas (packed_views.h).
+struct Placement {
+  TileRect crop; // frame pixels
+  cv::Point at;  // its top-left corner in the canvas
+  friend bool operator==(const Placement&, const Placement&) = default;
+};
+
+// One model input holding several crops side by side, gaps filled like the letterbox.
+struct PackedCanvas {
+  std::vector<Placement> placements;
+  double scale = 1.0; // frame pixels per canvas pixel
+  friend bool operator==(const PackedCanvas&, const PackedCanvas&) = default;
+};
+
 struct SlicePlan {
   std::vector<TileRect> tiles; // in the planner's order (row by row)
   bool full_frame = false;     // also run the whole frame (SAHI's perform_standard_pred)
+  // Crops packed into model-input canvases (live gating, packed_views.h); the planners
+  // leave it empty.
+  std::vector<PackedCanvas> canvases;
   // What the planner expects the frame to cost (adaptive only; 0 when unknown).
   double predicted_ms = 0;
   std::string reason; // one line on why this plan (adaptive: the rule's numbers)
@@ -73,6 +90,8 @@ struct SlicePlan {
   // plan reliably finds, and the least overlap between neighbouring tiles (frame pixels).
   double min_object_px = 0;
   cv::Size min_overlap_px{0, 0};
+  // Engine inputs this plan runs: tiles + canvases + the full-frame pass.
+  std::size_t views() const { return tiles.size() + canvases.size() + (full_frame ? 1 : 0); }
 };
 
 enum class SliceMode { kOff, kFixed, kSahiAuto, kAdaptive };

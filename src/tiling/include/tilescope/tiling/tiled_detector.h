@@ -49,7 +49,9 @@ public:
   // instead of planning: detect(frame, options) is detect(frame, options,
   // plan(frame.size())). The views it runs update the measured costs like any other
   // frame. An empty plan (no tiles, no full frame) returns no detections without
-  // running the engine. Throws Error for a tile outside the frame.
+  // running the engine. Packed canvases (packed_views.h) run as views of their own, each
+  // crop's boxes cut and merged like a tile's. Throws Error for a tile or crop outside
+  // the frame.
   TiledResult detect(const cv::Mat& frame_bgr, const detect::DetectOptions& options, const SlicePlan& plan);
   // The plan detect() would use for a frame of this size now (the adaptive
   // planner uses the measured costs so far).
@@ -69,6 +71,7 @@ private:
   // Scratch, reused across frames.
   Merger merger_;
   std::vector<cv::Mat> views_;
+  std::vector<cv::Mat> canvas_images_; // packed canvases (plan.canvases), rendered
   std::vector<TileDetection> tile_boxes_;
   std::vector<detect::Detection> candidates_;
 };
