@@ -31,6 +31,9 @@
 //     frame again;
 //   - motion regions, except blobs at least half inside the box of a large tracked object
 //     (a walking person's limbs: the full-frame pass follows that person).
+// With GatingOptions::packed_crops the regions that would pull in tiles become crops packed
+// into model inputs instead (pack_regions(); tiling/packed_views.h), and with
+// pack_large_tracks every tracked object gets a crop (gate_packed()): off by default.
 //
 // Thresholds. The detector runs at half the lowest class threshold, and ByteTrack
 // splits at the lowest threshold: boxes under a class's threshold still keep their
