@@ -10,6 +10,7 @@
 //                [--still-every N] [--packed 0|1] [--pack-large 0|1] [--pack-gap PX]
 //                [--pack-join PX] [--predicted-padding FRACTION] [--motion-padding PX]
 //                (GatingOptions, camera_pipeline.h; defaults as shipped) [--full-shifts 0|1]
+//                [--match iou|contained]
 //
 // --shifts: the measure's own noise. Every run is repeated on the frames moved by each of
 // these many pixels (a camera that shook a little), full slicing too; the summary compares
@@ -24,6 +25,8 @@
 // IoU >= 0.5 (the two runs number tracks independently, so boxes are what can be
 // compared). Also reported: the delay in processed frames from the reference event's
 // opening to its match's (gating may find an object later, at the next sweep).
+// --match contained also counts boxes one of which lies mostly inside the other
+// (same_object()): a diagnostic for reference events that are two people in one box.
 // Views = tiles + packed canvases + the full-frame pass that ran; the engine's cost is per
 // view (every view is one model input).
 // --verbose lists the reference events and, per gated run, the ones it missed with the
@@ -142,6 +145,19 @@ struct Recall {
   std::vector<bool> each;  // by reference event: found
 };
 
+// Whether two runs' boxes follow the same object: IoU >= 0.5; with --match contained also
+// when one lies >= 80% inside the other and has >= 30% of its area (one person of a pair
+// that the other run boxed together, as slicing's merge of a tile and the full frame can).
+bool g_match_contained = false;
+bool same_object(const detect::BoxXYXY& a, const detect::BoxXYXY& b) {
+  if (detect::iou(a, b) >= 0.5) return true;
+  if (!g_match_contained) return false;
+  const float w = std::min(a.x2, b.x2) - std::max(a.x1, b.x1), h = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
+  if (w <= 0 || h <= 0) return false;
+  const float small = std::min(a.area(), b.area()), large = std::max(a.area(), b.area());
+  return w * h >= 0.8f * small && small >= 0.3f * large;
+}
+
 Recall event_recall(const Run& reference, const Run& candidate) {
   Recall r;
   r.total = static_cast<int>(reference.events.size());
@@ -157,7 +173,7 @@ Recall event_recall(const Run& reference, const Run& candidate) {
         const auto& cb = candidate.boxes[f];
         const auto a = rb.find(ref.track_id);
         const auto b = cb.find(cand.track_id);
-        follows = a != rb.end() && b != cb.end() && detect::iou(a->second, b->second) >= 0.5;
+        follows = a != rb.end() && b != cb.end() && same_object(a->second, b->second);
       }
       if (!follows) continue;
       found = true;
@@ -255,6 +271,8 @@ int main(int argc, char** argv) {
       g_gating.predicted_padding = std::stod(value);
     else if (flag == "--pack-large")
       g_gating.pack_large_tracks = value == "1";
+    else if (flag == "--match")
+      g_match_contained = value == "contained";
     else if (flag == "--full-shifts")
       g_full_shifts = value == "1";
     else if (flag == "--motion-padding")
