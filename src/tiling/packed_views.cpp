@@ -127,21 +127,22 @@ std::vector<PackedCanvas> pack_crops(const std::vector<cv::Rect>& crops, const P
   // last, the last one flush with the canvas bottom, and bottom-edge crops at the
   // bottom of their shelf.
   const cv::Size frame = options.frame;
-  const auto on = [&](std::size_t i, int side) {
+  enum Side { kLeft, kTop, kRight, kBottom };
+  const auto on = [&](std::size_t i, Side side) {
     if (frame.width <= 0 || frame.height <= 0) return false;
     const cv::Rect& r = crops[i];
     switch (side) {
-    case 0: return r.x <= 0;
-    case 1: return r.y <= 0;
-    case 2: return r.x + r.width >= frame.width;
-    default: return r.y + r.height >= frame.height;
+    case kLeft: return r.x <= 0;
+    case kTop: return r.y <= 0;
+    case kRight: return r.x + r.width >= frame.width;
+    case kBottom: return r.y + r.height >= frame.height;
     }
+    return false;
   };
-  enum { kLeft, kTop, kRight, kBottom };
   std::vector<PackedCanvas> out;
   for (Canvas& canvas : canvases) {
     const auto shelf_rank = [&](const Shelf& shelf) {
-      const auto any = [&](int side) {
+      const auto any = [&](Side side) {
         return std::any_of(shelf.crops.begin(), shelf.crops.end(), [&](std::size_t i) { return on(i, side); });
       };
       return any(kTop) ? 0 : any(kBottom) ? 2 : 1;

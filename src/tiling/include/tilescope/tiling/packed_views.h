@@ -8,7 +8,7 @@
 // tiles are the model input's size), side by side with `gap_px` of letterbox fill between
 // them, so one engine run looks at many crops at the tiles' resolution.
 //
-//   std::vector<cv::Rect> crops = join_crops(regions, max_crop_px(o), o.gap_px);
+//   std::vector<cv::Rect> crops = join_crops(regions, max_crop_px(o), join_px);
 //   std::vector<PackedCanvas> canvases = pack_crops(crops, o);   // crops that fit()
 //   render_canvas(frame, canvases[0], o.canvas, fill, image);   // -> detector
 //   map_canvas_detections(canvases[0], boxes_in_canvas);         // -> frame pixels

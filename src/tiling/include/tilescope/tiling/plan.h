@@ -63,7 +63,7 @@ struct TileRect {
   friend bool operator==(const TileRect&, const TileRect&) = default;
 };
 
-// A crop of the frame copied 1:1 into a packed canvas (packed_views.h).
+// A crop of the frame copied into a packed canvas at the canvas's scale (packed_views.h).
 struct Placement {
   TileRect crop; // frame pixels
   cv::Point at;  // its top-left corner in the canvas
