@@ -159,8 +159,9 @@ void CameraPipeline::forget_dropped_tracks(std::unordered_map<int, int>& age_of)
   std::erase_if(still_seen_, [&age_of](const auto& kv) { return !age_of.count(kv.first); });
 }
 
-tiling::SlicePlan CameraPipeline::pack_regions(const tiling::SlicePlan& full, const std::vector<tiling::Region>& regions,
-                                               cv::Size frame, const tiling::RegionPlanOptions& options) {
+tiling::SlicePlan CameraPipeline::pack_regions(const tiling::SlicePlan& full,
+                                               const std::vector<tiling::Region>& regions, cv::Size frame,
+                                               const tiling::RegionPlanOptions& options) {
   const cv::Size input = detector_.input_size();
   tiling::PackOptions pack;
   pack.canvas = input;
@@ -199,14 +200,14 @@ tiling::SlicePlan CameraPipeline::pack_regions(const tiling::SlicePlan& full, co
   gated.canvases = tiling::pack_crops(packed, pack);
   if (gated.views() >= full.views()) return full; // packing saves nothing this frame
   if (!gated.canvases.empty()) {
-    gated.reason += "; " + std::to_string(packed.size()) + " crops in " + std::to_string(gated.canvases.size()) +
-                    " packed views";
+    gated.reason += "; " + std::to_string(packed.size()) + " crops in " +
+                    std::to_string(gated.canvases.size()) + " packed views";
   }
   return gated;
 }
 
-tiling::SlicePlan CameraPipeline::gate_packed(const tiling::SlicePlan& full, const track::MotionResult& motion,
-                                              cv::Size frame) {
+tiling::SlicePlan CameraPipeline::gate_packed(const tiling::SlicePlan& full,
+                                              const track::MotionResult& motion, cv::Size frame) {
   const int every = still_every();
   const int settled_age = std::max(camera_.events.confirm_m, 1);
   std::unordered_map<int, int> age_of;
@@ -229,13 +230,14 @@ tiling::SlicePlan CameraPipeline::gate_packed(const tiling::SlicePlan& full, con
   // Motion blobs mostly inside a tracked object's crop are that object moving.
   for (const detect::BoxXYXY& r : motion.regions) {
     const cv::Rect rect = to_rect(r, 0.0, gating_.motion_padding_px);
-    const bool inside_track = std::any_of(covered.begin(), covered.end(),
-                                          [&](const cv::Rect& t) { return 2 * (rect & t).area() >= rect.area(); });
+    const bool inside_track = std::any_of(covered.begin(), covered.end(), [&](const cv::Rect& t) {
+      return 2 * (rect & t).area() >= rect.area();
+    });
     if (!inside_track) regions.push_back({rect, 1.0});
   }
   tiling::RegionPlanOptions options;
-  options.full_frame_finds_px = tiling::full_frame_finds_px(frame, detector_.input_size(),
-                                                            tiled_->slice_options().reliable_input_px);
+  options.full_frame_finds_px =
+      tiling::full_frame_finds_px(frame, detector_.input_size(), tiled_->slice_options().reliable_input_px);
   return pack_regions(full, regions, frame, options);
 }
 

@@ -90,8 +90,8 @@ struct GatingOptions {
   // gating": on the sample video they cost recall).
   bool packed_crops = false;
   bool pack_large_tracks = false;
-  int pack_gap_px = 16; // model-input pixels of fill between packed crops
-  int pack_join_px = 8; // crops this close (frame pixels) are joined when the union fits
+  int pack_gap_px = 16;        // model-input pixels of fill between packed crops
+  int pack_join_px = 8;        // crops this close (frame pixels) are joined when the union fits
   track::MotionOptions motion; // the camera's motion detector
   // Only the classes that matter make tracked-object regions (above); false: every class.
   bool only_classes_that_matter = true;
@@ -100,9 +100,9 @@ struct GatingOptions {
 // A processed frame with what the counters need beyond FrameResult.
 struct ProcessedFrame {
   FrameResult result;
-  int views = 0;           // views that ran: tiles + packed canvases + full frame
+  int views = 0;                       // views that ran: tiles + packed canvases + full frame
   std::vector<tiling::TileRect> crops; // the packed crops that ran (GatingOptions::packed_crops)
-  int full_plan_views = 0; // views the ungated plan would have run
+  int full_plan_views = 0;             // views the ungated plan would have run
   int motion_regions = 0;
   int detections = 0;      // after class filter and masks, before tracking
   double inference_ms = 0; // the tiled detection itself (the detector's turn)
@@ -145,7 +145,8 @@ private:
   float threshold_of(int class_id) const;
   tiling::SlicePlan gate(const tiling::SlicePlan& full, const track::MotionResult& motion, cv::Size frame);
   // GatingOptions::packed_crops: crops around the same regions, packed (packed_views.h).
-  tiling::SlicePlan gate_packed(const tiling::SlicePlan& full, const track::MotionResult& motion, cv::Size frame);
+  tiling::SlicePlan gate_packed(const tiling::SlicePlan& full, const track::MotionResult& motion,
+                                cv::Size frame);
   // Regions as packed crops (GatingOptions::packed_crops); large ones and crops too large
   // for a canvas through tiling::plan_regions.
   tiling::SlicePlan pack_regions(const tiling::SlicePlan& full, const std::vector<tiling::Region>& regions,

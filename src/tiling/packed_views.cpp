@@ -29,8 +29,8 @@ cv::Size in_canvas(const cv::Rect& crop, double scale) {
 }
 
 std::string describe(const cv::Rect& r) {
-  return "[" + std::to_string(r.x) + ", " + std::to_string(r.y) + ", " + std::to_string(r.x + r.width) + ", " +
-         std::to_string(r.y + r.height) + ")";
+  return "[" + std::to_string(r.x) + ", " + std::to_string(r.y) + ", " + std::to_string(r.x + r.width) +
+         ", " + std::to_string(r.y + r.height) + ")";
 }
 
 } // namespace
@@ -76,8 +76,9 @@ std::vector<PackedCanvas> pack_crops(const std::vector<cv::Rect>& crops, const P
   check(options);
   for (const cv::Rect& c : crops) {
     if (!fits(c, options)) {
-      throw Error("packed views: crop " + describe(c) + " does not fit a " + std::to_string(options.canvas.width) +
-                  "x" + std::to_string(options.canvas.height) + " canvas at scale " + std::to_string(options.scale));
+      throw Error("packed views: crop " + describe(c) + " does not fit a " +
+                  std::to_string(options.canvas.width) + "x" + std::to_string(options.canvas.height) +
+                  " canvas at scale " + std::to_string(options.scale));
     }
   }
   std::vector<std::size_t> order(crops.size());
@@ -143,7 +144,8 @@ std::vector<PackedCanvas> pack_crops(const std::vector<cv::Rect>& crops, const P
   for (Canvas& canvas : canvases) {
     const auto shelf_rank = [&](const Shelf& shelf) {
       const auto any = [&](Side side) {
-        return std::any_of(shelf.crops.begin(), shelf.crops.end(), [&](std::size_t i) { return on(i, side); });
+        return std::any_of(shelf.crops.begin(), shelf.crops.end(),
+                           [&](std::size_t i) { return on(i, side); });
       };
       return any(kTop) ? 0 : any(kBottom) ? 2 : 1;
     };
@@ -177,7 +179,8 @@ std::vector<PackedCanvas> pack_crops(const std::vector<cv::Rect>& crops, const P
         const cv::Size s = in_canvas(crops[i], options.scale);
         const int cy = on(i, kBottom) ? shelf_y + shelf.height - s.height : shelf_y;
         packed.placements.push_back(
-            {{crops[i].x, crops[i].y, crops[i].x + crops[i].width, crops[i].y + crops[i].height}, {xs[j], cy}});
+            {{crops[i].x, crops[i].y, crops[i].x + crops[i].width, crops[i].y + crops[i].height},
+             {xs[j], cy}});
       }
     }
     out.push_back(std::move(packed));
@@ -193,8 +196,8 @@ void render_canvas(const cv::Mat& frame, const PackedCanvas& canvas, cv::Size ca
   for (const Placement& p : canvas.placements) {
     const cv::Rect crop = p.crop.rect();
     if (crop.empty() || (crop & frame_rect) != crop) {
-      throw Error("packed views: crop " + describe(crop) + " is not inside the " + std::to_string(frame.cols) +
-                  "x" + std::to_string(frame.rows) + " frame");
+      throw Error("packed views: crop " + describe(crop) + " is not inside the " +
+                  std::to_string(frame.cols) + "x" + std::to_string(frame.rows) + " frame");
     }
     const cv::Size s = in_canvas(crop, canvas.scale);
     const cv::Rect place(p.at, s);

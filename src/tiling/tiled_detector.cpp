@@ -110,7 +110,8 @@ TiledResult TiledDetector::detect(const cv::Mat& frame_bgr, const detect::Detect
     const PackedCanvas& canvas = plan.canvases[c];
     const auto tol = static_cast<float>(kCutToleranceInputPx * canvas.scale);
     tolerance_px = std::max(tolerance_px, tol);
-    for (const PlacedDetection& p : map_canvas_detections(canvas, run.detections_in_image[plan.tiles.size() + c])) {
+    for (const PlacedDetection& p :
+         map_canvas_detections(canvas, run.detections_in_image[plan.tiles.size() + c])) {
       TileDetection td;
       td.detection = p.detection;
       td.tile = crop_index + static_cast<int>(p.placement);

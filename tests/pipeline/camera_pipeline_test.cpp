@@ -250,11 +250,12 @@ TEST_F(CameraPipelineTest, PackedCropsFollowEveryPersonWithoutTheFullFrame) {
       unseen += seen ? 0 : 1;
     }
   }
-  std::printf("[ measured ] %d frames: packed %.2f views/frame (%d of %d gated frames with crops, %d full-frame "
-              "passes), %d events; tile gating %.2f views/frame, %d events\n",
-              frames, double(run.views) / frames, with_crops, gated_frames, full_frame_passes,
-              count(run, EventNotice::Kind::kOpened), double(tiles.views) / frames,
-              count(tiles, EventNotice::Kind::kOpened));
+  std::printf(
+      "[ measured ] %d frames: packed %.2f views/frame (%d of %d gated frames with crops, %d full-frame "
+      "passes), %d events; tile gating %.2f views/frame, %d events\n",
+      frames, double(run.views) / frames, with_crops, gated_frames, full_frame_passes,
+      count(run, EventNotice::Kind::kOpened), double(tiles.views) / frames,
+      count(tiles, EventNotice::Kind::kOpened));
   ASSERT_GT(gated_frames, frames / 2);
   EXPECT_GE(2 * with_crops, gated_frames) << "most gated frames look through crops";
   EXPECT_LE(run.views, tiles.views + frames / 10);

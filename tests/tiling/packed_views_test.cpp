@@ -1,7 +1,6 @@
 // The packed-crop rules (packed_views.h): join, pack, render, map.
-#include "tilescope/tiling/packed_views.h"
-
 #include "tilescope/core/error.h"
+#include "tilescope/tiling/packed_views.h"
 
 #include <gtest/gtest.h>
 
@@ -183,10 +182,10 @@ TEST(PackedViews, MapsBoxesBackToTheFrame) {
   // Crop [100, 200) x [40, 140) at (0, 0) is 50x50 canvas px; crop [300, 400) x [0, 60) at (66, 0) is 50x30.
   canvas.placements = {{{100, 40, 200, 140}, {0, 0}}, {{300, 0, 400, 60}, {66, 0}}};
   const std::vector<Detection> in_canvas{
-      {{10, 10, 20, 30}, 0.9f, 1},  // in the first crop
-      {{70, 2, 90, 20}, 0.8f, 2},   // in the second
-      {{52, 10, 64, 20}, 0.7f, 3},  // centred in the gap: fill
-      {{38, 30, 58, 45}, 0.6f, 4},  // centred in the first, reaching into the gap: clipped
+      {{10, 10, 20, 30}, 0.9f, 1}, // in the first crop
+      {{70, 2, 90, 20}, 0.8f, 2},  // in the second
+      {{52, 10, 64, 20}, 0.7f, 3}, // centred in the gap: fill
+      {{38, 30, 58, 45}, 0.6f, 4}, // centred in the first, reaching into the gap: clipped
   };
   const std::vector<PlacedDetection> placed = map_canvas_detections(canvas, in_canvas);
   ASSERT_EQ(placed.size(), 3u);

@@ -2,9 +2,8 @@
 // scripts/setup into .cache/models/nanodet) on messi5.jpg from Debian's opencv-doc:
 // slicing must give boxes in frame pixels that agree with full-frame detection, and
 // tiles must find small players the full frame misses. Skipped when either is missing.
-#include "tilescope/tiling/tiled_detector.h"
-
 #include "tilescope/tiling/packed_views.h"
+#include "tilescope/tiling/tiled_detector.h"
 
 #include <filesystem>
 #include <gtest/gtest.h>
