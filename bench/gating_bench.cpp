@@ -35,6 +35,7 @@
 #include "shared_detector.h"
 #include "tilescope/core/error.h"
 #include "tilescope/store/store.h"
+#include "tilescope/tiling/merge.h"
 #include "tilescope/video/video_reader.h"
 
 #include <algorithm>
@@ -152,11 +153,8 @@ bool g_match_contained = false;
 bool same_object(const detect::BoxXYXY& a, const detect::BoxXYXY& b) {
   if (detect::iou(a, b) >= 0.5) return true;
   if (!g_match_contained) return false;
-  const float w = std::min(a.x2, b.x2) - std::max(a.x1, b.x1),
-              h = std::min(a.y2, b.y2) - std::max(a.y1, b.y1);
-  if (w <= 0 || h <= 0) return false;
   const float small = std::min(a.area(), b.area()), large = std::max(a.area(), b.area());
-  return w * h >= 0.8f * small && small >= 0.3f * large;
+  return tiling::ios(a, b) >= 0.8 && small >= 0.3f * large;
 }
 
 Recall event_recall(const Run& reference, const Run& candidate) {

@@ -3,7 +3,6 @@
 #include "camera_pipeline.h"
 
 #include "tilescope/core/error.h"
-#include "tilescope/tiling/packed_views.h"
 
 #include <algorithm>
 #include <cmath>
@@ -58,6 +57,12 @@ EventTrackerOptions event_options(std::int64_t camera_id, const config::CameraCo
   o.settings = camera.events;
   o.class_thresholds = thresholds;
   return o;
+}
+
+// Whether at least half of `rect` lies inside one of `boxes`.
+bool half_inside_any(const cv::Rect& rect, const std::vector<cv::Rect>& boxes) {
+  return std::any_of(boxes.begin(), boxes.end(),
+                     [&](const cv::Rect& t) { return 2 * (rect & t).area() >= rect.area(); });
 }
 
 } // namespace
@@ -137,6 +142,16 @@ float CameraPipeline::threshold_of(int class_id) const {
              : static_cast<float>(camera_.score_threshold);
 }
 
+bool CameraPipeline::matters(int class_id) const {
+  return class_id >= 0 && static_cast<std::size_t>(class_id) < gated_class_.size() &&
+         gated_class_[static_cast<std::size_t>(class_id)];
+}
+
+double CameraPipeline::large_px(cv::Size frame) const {
+  return tiling::full_frame_finds_px(frame, detector_.input_size(),
+                                     tiled_->slice_options().reliable_input_px);
+}
+
 bool CameraPipeline::skip_still(const track::PredictedBox& p, int still_every) {
   // Still: its box stayed where it was when last visited (within a quarter of its size).
   const double size = std::max(p.box.width(), p.box.height());
@@ -161,7 +176,7 @@ void CameraPipeline::forget_dropped_tracks(std::unordered_map<int, int>& age_of)
 
 tiling::SlicePlan CameraPipeline::pack_regions(const tiling::SlicePlan& full,
                                                const std::vector<tiling::Region>& regions, cv::Size frame,
-                                               const tiling::RegionPlanOptions& options) {
+                                               const tiling::RegionPlanOptions& options) const {
   const cv::Size input = detector_.input_size();
   tiling::PackOptions pack;
   pack.canvas = input;
@@ -169,41 +184,7 @@ tiling::SlicePlan CameraPipeline::pack_regions(const tiling::SlicePlan& full,
                         static_cast<double>(full.tiles.front().height()) / input.height);
   pack.gap_px = gating_.pack_gap_px;
   pack.frame = frame;
-  // Regions the full-frame pass serves (large objects) stay with the grid rule; the
-  // others become crops.
-  std::vector<tiling::Region> grid;
-  std::vector<cv::Rect> crops;
-  for (const tiling::Region& r : regions) {
-    const double size = r.object_px > 0 ? r.object_px : std::max(r.area.width, r.area.height);
-    if (full.full_frame && options.full_frame_finds_px > 0 && size >= options.full_frame_finds_px) {
-      grid.push_back(r);
-      continue;
-    }
-    // Moved (not cut) into the frame: a track predicted partly off the frame (someone
-    // leaving, or a prediction that overshoots at the edge) keeps a crop of its size
-    // along the edge.
-    const cv::Rect& c = r.area;
-    const int w = std::min(frame.width, c.width), h = std::min(frame.height, c.height);
-    crops.push_back({std::clamp(c.x, 0, frame.width - w), std::clamp(c.y, 0, frame.height - h), w, h});
-  }
-  crops = tiling::join_crops(std::move(crops), tiling::max_crop_px(pack), gating_.pack_join_px);
-  // Crops too large for a canvas go through the grid rule too (tiles, or the full frame).
-  std::vector<cv::Rect> packed;
-  for (const cv::Rect& c : crops) {
-    if (tiling::fits(c, pack)) {
-      packed.push_back(c);
-    } else {
-      grid.push_back({c, 0});
-    }
-  }
-  tiling::SlicePlan gated = tiling::plan_regions(frame, full, grid, options);
-  gated.canvases = tiling::pack_crops(packed, pack);
-  if (gated.views() >= full.views()) return full; // packing saves nothing this frame
-  if (!gated.canvases.empty()) {
-    gated.reason += "; " + std::to_string(packed.size()) + " crops in " +
-                    std::to_string(gated.canvases.size()) + " packed views";
-  }
-  return gated;
+  return tiling::plan_regions_packed(frame, full, regions, options, pack, gating_.pack_join_px);
 }
 
 tiling::SlicePlan CameraPipeline::gate_packed(const tiling::SlicePlan& full,
@@ -219,9 +200,7 @@ tiling::SlicePlan CameraPipeline::gate_packed(const tiling::SlicePlan& full,
   std::vector<tiling::Region> regions;
   std::vector<cv::Rect> covered;
   for (const track::PredictedBox& p : tracker_.predicted_boxes()) {
-    const bool matters = p.class_id >= 0 && static_cast<std::size_t>(p.class_id) < gated_class_.size() &&
-                         gated_class_[static_cast<std::size_t>(p.class_id)];
-    if (!matters) continue;
+    if (!matters(p.class_id)) continue;
     const cv::Rect rect = to_rect(p.box, gating_.predicted_padding, gating_.predicted_padding_px);
     covered.push_back(rect);
     if (every > 1 && age_of[p.id] >= settled_age && skip_still(p, every)) continue;
@@ -230,14 +209,10 @@ tiling::SlicePlan CameraPipeline::gate_packed(const tiling::SlicePlan& full,
   // Motion blobs mostly inside a tracked object's crop are that object moving.
   for (const detect::BoxXYXY& r : motion.regions) {
     const cv::Rect rect = to_rect(r, 0.0, gating_.motion_padding_px);
-    const bool inside_track = std::any_of(covered.begin(), covered.end(), [&](const cv::Rect& t) {
-      return 2 * (rect & t).area() >= rect.area();
-    });
-    if (!inside_track) regions.push_back({rect, 1.0});
+    if (!half_inside_any(rect, covered)) regions.push_back({rect, 1.0});
   }
   tiling::RegionPlanOptions options;
-  options.full_frame_finds_px =
-      tiling::full_frame_finds_px(frame, detector_.input_size(), tiled_->slice_options().reliable_input_px);
+  options.full_frame_finds_px = large_px(frame);
   return pack_regions(full, regions, frame, options);
 }
 
@@ -247,8 +222,7 @@ tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const trac
   // full-frame pass) does not pull in tiles; padding only widens where it must fit.
   const auto longer_side = [](const detect::BoxXYXY& b) { return std::max(b.width(), b.height()); };
   tiling::RegionPlanOptions options;
-  options.full_frame_finds_px =
-      tiling::full_frame_finds_px(frame, detector_.input_size(), tiled_->slice_options().reliable_input_px);
+  options.full_frame_finds_px = large_px(frame);
   options.large_in_kept_tiles = gating_.large_in_kept_tiles;
   const auto is_large = [&](const detect::BoxXYXY& b) {
     return full.full_frame && options.full_frame_finds_px > 0 &&
@@ -268,9 +242,7 @@ tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const trac
   std::vector<cv::Rect> skipped_still; // small still tracks not visited this frame
   std::vector<cv::Rect> large_tracks;  // predicted boxes the full-frame pass finds on its own
   for (const track::PredictedBox& p : tracker_.predicted_boxes()) {
-    const bool matters = p.class_id >= 0 && static_cast<std::size_t>(p.class_id) < gated_class_.size() &&
-                         gated_class_[static_cast<std::size_t>(p.class_id)];
-    if (!matters) continue;
+    if (!matters(p.class_id)) continue;
     const cv::Rect rect = to_rect(p.box, gating_.predicted_padding, gating_.predicted_padding_px);
     if (is_large(p.box)) {
       large_tracks.push_back(rect);
@@ -290,13 +262,8 @@ tiling::SlicePlan CameraPipeline::gate(const tiling::SlicePlan& full, const trac
   // they would each pull in a tile. A blob at least half inside such a box is dropped.
   for (std::size_t i = 0; i < motion_rects.size(); ++i) {
     const cv::Rect& rect = motion_rects[i];
-    const bool inside_large_track =
-        std::any_of(large_tracks.begin(), large_tracks.end(),
-                    [&](const cv::Rect& t) { return 2 * (rect & t).area() >= rect.area(); });
-    const bool inside_still_track =
-        std::any_of(skipped_still.begin(), skipped_still.end(),
-                    [&](const cv::Rect& t) { return 2 * (rect & t).area() >= rect.area(); });
-    if (!inside_large_track && !inside_still_track) regions.push_back({rect, longer_side(motion.regions[i])});
+    if (!half_inside_any(rect, large_tracks) && !half_inside_any(rect, skipped_still))
+      regions.push_back({rect, longer_side(motion.regions[i])});
   }
   if (gating_.packed_crops && !full.tiles.empty()) return pack_regions(full, regions, frame, options);
   return tiling::plan_regions(frame, full, regions, options);
@@ -306,12 +273,11 @@ std::function<bool(const detect::BoxXYXY&)>
 CameraPipeline::looked_at(const tiling::SlicePlan& full, const tiling::SlicePlan& ran, cv::Size frame) const {
   if (ran.full_frame == full.full_frame && ran.tiles.size() == full.tiles.size() && ran.canvases.empty())
     return {}; // the whole plan
-  const double large_px =
-      tiling::full_frame_finds_px(frame, detector_.input_size(), tiled_->slice_options().reliable_input_px);
+  const double large = large_px(frame);
   const bool full_frame_alone = full.tiles.empty();
-  return [&ran, large_px, full_frame_alone](const detect::BoxXYXY& b) {
+  return [&ran, large, full_frame_alone](const detect::BoxXYXY& b) {
     // The full-frame pass looks at large objects (at all of them when it is the whole plan).
-    if (ran.full_frame && (full_frame_alone || (large_px > 0 && std::max(b.width(), b.height()) >= large_px)))
+    if (ran.full_frame && (full_frame_alone || (large > 0 && std::max(b.width(), b.height()) >= large)))
       return true;
     // A tile looks at what lies mostly inside it.
     const double area = std::max(0.0, double(b.width())) * std::max(0.0, double(b.height()));

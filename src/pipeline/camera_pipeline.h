@@ -147,10 +147,12 @@ private:
   // GatingOptions::packed_crops: crops around the same regions, packed (packed_views.h).
   tiling::SlicePlan gate_packed(const tiling::SlicePlan& full, const track::MotionResult& motion,
                                 cv::Size frame);
-  // Regions as packed crops (GatingOptions::packed_crops); large ones and crops too large
-  // for a canvas through tiling::plan_regions.
+  // Regions as packed crops (GatingOptions::packed_crops): tiling::plan_regions_packed
+  // with this detector's input and the tiles' scale.
   tiling::SlicePlan pack_regions(const tiling::SlicePlan& full, const std::vector<tiling::Region>& regions,
-                                 cv::Size frame, const tiling::RegionPlanOptions& options);
+                                 cv::Size frame, const tiling::RegionPlanOptions& options) const;
+  bool matters(int class_id) const;      // its tracks make gating regions (gated_class_)
+  double large_px(cv::Size frame) const; // objects the full-frame pass finds on its own
   // The still-track rule: whether a settled track's region is skipped this frame
   // (records the visit when it is not).
   bool skip_still(const track::PredictedBox& p, int still_every);

@@ -31,6 +31,16 @@ int margin(const TileRect& tile, const cv::Rect& region, cv::Size frame) {
   return std::min({left, top, right, bottom});
 }
 
+// A region's object size (Region::object_px, or its longer side) and whether step 2 leaves
+// it to the full-frame pass.
+double object_size(const Region& r) {
+  return r.object_px > 0 ? r.object_px : std::max(r.area.width, r.area.height);
+}
+
+bool full_frame_finds(const SlicePlan& full_plan, double object_px, const RegionPlanOptions& options) {
+  return full_plan.full_frame && options.full_frame_finds_px > 0 && object_px >= options.full_frame_finds_px;
+}
+
 } // namespace
 
 SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::vector<Region>& regions,
@@ -57,7 +67,7 @@ SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::ve
     const cv::Rect& a = r.area;
     const cv::Rect padded = cv::Rect(a.x - p, a.y - p, a.width + 2 * p, a.height + 2 * p) & frame_rect;
     if (a.width <= 0 || a.height <= 0 || padded.empty()) continue;
-    clamped.push_back({padded, r.object_px > 0 ? r.object_px : std::max(a.width, a.height)});
+    clamped.push_back({padded, object_size(r)});
   }
 
   SlicePlan gated;
@@ -74,11 +84,10 @@ SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::ve
   }
 
   // Step 2: objects the full frame finds on its own.
-  const bool full_finds_large = full_plan.full_frame && options.full_frame_finds_px > 0;
   std::vector<Clamped> small;
   std::vector<cv::Rect> large;
   for (const Clamped& c : clamped) {
-    if (full_finds_large && c.object_px >= options.full_frame_finds_px) {
+    if (full_frame_finds(full_plan, c.object_px, options)) {
       large.push_back(c.area);
     } else {
       small.push_back(c);
@@ -150,6 +159,38 @@ SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::ve
   for (const cv::Rect& r : regions)
     typed.push_back({r, 0});
   return plan_regions(frame, full_plan, typed, options);
+}
+
+SlicePlan plan_regions_packed(cv::Size frame, const SlicePlan& full_plan, const std::vector<Region>& regions,
+                              const RegionPlanOptions& options, const PackOptions& pack, int join_px) {
+  std::vector<Region> grid; // what keeps the rule above
+  std::vector<cv::Rect> crops;
+  for (const Region& r : regions) {
+    if (full_frame_finds(full_plan, object_size(r), options)) {
+      grid.push_back(r);
+      continue;
+    }
+    const cv::Rect& c = r.area;
+    const int w = std::min(frame.width, c.width), h = std::min(frame.height, c.height);
+    crops.push_back({std::clamp(c.x, 0, frame.width - w), std::clamp(c.y, 0, frame.height - h), w, h});
+  }
+  crops = join_crops(std::move(crops), max_crop_px(pack), join_px);
+  std::vector<cv::Rect> packed;
+  for (const cv::Rect& c : crops) {
+    if (fits(c, pack)) {
+      packed.push_back(c);
+    } else {
+      grid.push_back({c, 0});
+    }
+  }
+  SlicePlan gated = plan_regions(frame, full_plan, grid, options);
+  gated.canvases = pack_crops(packed, pack);
+  if (gated.views() >= full_plan.views()) return full_plan; // packing saves nothing this frame
+  if (!gated.canvases.empty()) {
+    gated.reason += "; " + std::to_string(packed.size()) + " crops in " +
+                    std::to_string(gated.canvases.size()) + " packed views";
+  }
+  return gated;
 }
 
 double full_frame_finds_px(cv::Size frame, cv::Size model_input, int reliable_input_px) {

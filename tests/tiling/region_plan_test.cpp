@@ -191,6 +191,43 @@ TEST(RegionPlan, LargeObjectsInAKeptTileNeedNoFullFrame) {
   EXPECT_TRUE(plan_regions(kFrame, grid_plan(), inside, o).full_frame);
 }
 
+// The packed variant: small regions become crops in one canvas, moved whole into the frame;
+// large ones keep the full frame; a crop too large for a canvas takes tiles.
+TEST(RegionPlan, PackedSmallRegionsAreCropsLargeOnesTheFullFrame) {
+  RegionPlanOptions o;
+  o.full_frame_finds_px = 30;
+  PackOptions pack;
+  pack.canvas = {416, 416};
+  pack.frame = kFrame;
+  // Two small regions far apart (one past the right edge), one large.
+  const std::vector<Region> regions{
+      {{20, 20, 20, 20}, 10}, {{760, 300, 20, 20}, 10}, {{300, 300, 60, 100}, 0}};
+  const SlicePlan packed = plan_regions_packed(kFrame, grid_plan(), regions, o, pack, 8);
+  EXPECT_TRUE(packed.tiles.empty());
+  EXPECT_TRUE(packed.full_frame);
+  ASSERT_EQ(packed.canvases.size(), 1u);
+  std::vector<cv::Rect> crops;
+  for (const Placement& p : packed.canvases[0].placements)
+    crops.push_back(p.crop.rect());
+  EXPECT_EQ(crops.size(), 2u);
+  EXPECT_NE(std::find(crops.begin(), crops.end(), cv::Rect(20, 20, 20, 20)), crops.end());
+  EXPECT_NE(std::find(crops.begin(), crops.end(), cv::Rect(748, 300, 20, 20)), crops.end()) << "moved in";
+  EXPECT_EQ(packed.views(), 2u);
+  // A crop wider than a canvas goes to the grid rule as an object of its own size: the
+  // full frame.
+  const SlicePlan wide =
+      plan_regions_packed(kFrame, grid_plan(), std::vector<Region>{{{100, 100, 500, 40}, 10}}, o, pack, 8);
+  EXPECT_TRUE(wide.canvases.empty());
+  EXPECT_TRUE(wide.tiles.empty());
+  EXPECT_TRUE(wide.full_frame);
+  // Nothing saved (six 300-px crops no two of which join: six canvases): the full plan.
+  std::vector<Region> many;
+  for (int y : {0, 276})
+    for (int x : {0, 234, 468})
+      many.push_back({{x, y, 300, 300}, 10});
+  EXPECT_EQ(plan_regions_packed(kFrame, grid_plan(), many, o, pack, 0).views(), grid_plan().views());
+}
+
 TEST(RegionPlan, FullFrameFindsWhatTheAdaptivePlannerSays) {
   // 768x576 for 416x416: max(768 / 416, 576 / 416) = 1.846 frame px per input px, times 16.
   EXPECT_NEAR(full_frame_finds_px({768, 576}, {416, 416}), 16 * 768.0 / 416, 1e-9);

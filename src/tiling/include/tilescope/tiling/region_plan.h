@@ -45,6 +45,7 @@
 // plan (live cameras sweep every few frames for this reason).
 #pragma once
 
+#include "tilescope/tiling/packed_views.h"
 #include "tilescope/tiling/plan.h"
 
 #include <opencv2/core.hpp>
@@ -77,6 +78,14 @@ SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::ve
 // Regions given as rectangles alone (object_px 0).
 SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::vector<cv::Rect>& regions,
                        const RegionPlanOptions& options = {});
+
+// The packed variant (packed_views.h): the regions step 3 or 4 would give tiles (those
+// step 2 leaves to the full frame keep the rule) become crops, each moved whole into the
+// frame (a region partly outside, e.g. a track predicted past the edge, keeps its size
+// along the edge), joined (join_crops, join_px) and packed (pack_crops); crops too large
+// for a canvas follow the rule above. The full plan when that runs no more views.
+SlicePlan plan_regions_packed(cv::Size frame, const SlicePlan& full_plan, const std::vector<Region>& regions,
+                              const RegionPlanOptions& options, const PackOptions& pack, int join_px);
 
 // The smallest object (longer side, frame pixels) the full-frame pass of a `frame`-sized
 // image finds reliably with a `model_input` detector: the adaptive planner's step 1,
