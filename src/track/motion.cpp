@@ -81,7 +81,7 @@ MotionResult MotionDetector::update(const cv::Mat& frame) {
     frame_size_ = frame.size();
     analysis_size_ = analysis_size_for(frame_size_, options_.analysis_width);
     background_ = prepare(frame);
-    previous_ = background_.clone();
+    if (options_.change_threshold > 0) previous_ = background_.clone(); // the ghost filter's only
     result.initialised = true;
     return result;
   }
@@ -98,7 +98,7 @@ MotionResult MotionDetector::update(const cv::Mat& frame) {
   if (result.moving_fraction > options_.global_change_fraction) {
     // Averaging towards the new scene would report motion everywhere for dozens of frames.
     background_ = current;
-    previous_ = current.clone();
+    if (options_.change_threshold > 0) previous_ = current.clone();
     result.global_change = true;
     return result;
   }
@@ -108,8 +108,8 @@ MotionResult MotionDetector::update(const cv::Mat& frame) {
     cv::absdiff(current, previous_, changed);
     cv::threshold(changed, changed, options_.change_threshold, 255, cv::THRESH_BINARY);
     changed.convertTo(changed, CV_8U);
+    current.copyTo(previous_);
   }
-  current.copyTo(previous_);
 
   if (options_.dilate_iterations > 0)
     cv::dilate(mask, mask, cv::Mat(), {-1, -1}, options_.dilate_iterations); // 3x3 kernel

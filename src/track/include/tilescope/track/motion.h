@@ -75,7 +75,7 @@ private:
   cv::Size frame_size_;
   cv::Size analysis_size_;
   cv::Mat background_; // CV_32F, analysis_size_
-  cv::Mat previous_;   // CV_32F, the previous prepared frame (ghost filter)
+  cv::Mat previous_;   // CV_32F, the previous prepared frame (kept only with the ghost filter on)
 };
 
 } // namespace tilescope::track
