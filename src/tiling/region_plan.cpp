@@ -4,6 +4,7 @@
 #include "tilescope/core/error.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <numeric>
 
@@ -39,6 +40,63 @@ double object_size(const Region& r) {
 
 bool full_frame_finds(const SlicePlan& full_plan, double object_px, const RegionPlanOptions& options) {
   return full_plan.full_frame && options.full_frame_finds_px > 0 && object_px >= options.full_frame_finds_px;
+}
+
+// Rule step 2b's search: the tiles to keep so that every small region lies whole in one
+// of them, with the fewest views (kept tiles, plus the full frame unless the kept tiles
+// also hold every large region). `greedy` is step 3's choice, which needs the full frame;
+// it stays unless some choice runs strictly fewer views. Among the cheapest, the most
+// margin (summed over the regions, each at its best kept tile), then the first in the
+// full plan's order. Plans of more than kMaxSearchTiles tiles keep `greedy`.
+constexpr std::size_t kMaxSearchTiles = 12;
+
+std::vector<bool> fewest_views(cv::Size frame, const SlicePlan& full_plan, const std::vector<cv::Rect>& small,
+                               const std::vector<cv::Rect>& large, std::vector<bool> greedy) {
+  const std::size_t n = full_plan.tiles.size();
+  if (n > kMaxSearchTiles) return greedy;
+  const auto count = [](const std::vector<bool>& kept) {
+    return static_cast<int>(std::count(kept.begin(), kept.end(), true));
+  };
+  int best_cost = count(greedy) + 1; // greedy's tiles and the full frame
+  long long best_margin = 0;
+  bool improved = false;
+  std::vector<bool> best = std::move(greedy);
+  std::vector<bool> kept(n);
+  for (std::uint32_t mask = 1; mask < (1u << n); ++mask) {
+    for (std::size_t t = 0; t < n; ++t)
+      kept[t] = (mask >> t) & 1u;
+    if (count(kept) > best_cost) continue; // costlier even without the full frame
+    // Each region's most margin among the kept tiles holding it; -1: none holds it.
+    const auto best_margin_of = [&](const cv::Rect& region) -> long long {
+      long long m = -1;
+      for (std::size_t t = 0; t < n; ++t)
+        if (kept[t] && holds(full_plan.tiles[t], region))
+          m = std::max<long long>(m, std::min(margin(full_plan.tiles[t], region, frame), 1 << 16));
+      return m;
+    };
+    long long total = 0;
+    bool ok = true;
+    for (std::size_t r = 0; r < small.size() && ok; ++r) {
+      const long long m = best_margin_of(small[r]);
+      ok = m >= 0;
+      total += m;
+    }
+    if (!ok) continue;
+    bool large_held = true;
+    for (const cv::Rect& region : large) {
+      const long long m = best_margin_of(region);
+      large_held = large_held && m >= 0;
+      total += std::max(m, 0LL);
+    }
+    const int cost = count(kept) + (large_held ? 0 : 1);
+    if (cost < best_cost || (improved && cost == best_cost && total > best_margin)) {
+      improved = true; // greedy's choice is replaced only by a strictly cheaper one
+      best_cost = cost;
+      best_margin = total;
+      best = kept;
+    }
+  }
+  return best;
 }
 
 } // namespace
@@ -138,12 +196,22 @@ SlicePlan plan_regions(cv::Size frame, const SlicePlan& full_plan, const std::ve
 
   // Step 2, deferred: the full frame for the large regions, unless a kept tile holds
   // each of them (large_in_kept_tiles).
-  for (const cv::Rect& region : large) {
-    bool held = false;
-    for (std::size_t t = 0; t < n_tiles && options.large_in_kept_tiles && !held; ++t)
-      held = keep[t] && holds(full_plan.tiles[t], region);
-    gated.full_frame = gated.full_frame || !held;
+  const auto all_large_held = [&](const std::vector<bool>& kept) {
+    return std::all_of(large.begin(), large.end(), [&](const cv::Rect& region) {
+      for (std::size_t t = 0; t < n_tiles; ++t)
+        if (kept[t] && holds(full_plan.tiles[t], region)) return true;
+      return false;
+    });
+  };
+  const bool forced_full = gated.full_frame; // a region inside no tile (step 4)
+  if (options.large_in_kept_tiles && !forced_full && !large.empty() && !all_large_held(keep)) {
+    std::vector<cv::Rect> small_areas;
+    for (const Clamped& c : small)
+      small_areas.push_back(c.area);
+    keep = fewest_views(frame, full_plan, small_areas, large, keep);
   }
+  gated.full_frame =
+      forced_full || (!large.empty() && !(options.large_in_kept_tiles && all_large_held(keep)));
   for (std::size_t t = 0; t < n_tiles; ++t)
     if (keep[t]) gated.tiles.push_back(full_plan.tiles[t]);
   gated.reason = "regions: " + std::to_string(gated.tiles.size()) + " of " + std::to_string(n_tiles) +

@@ -191,6 +191,30 @@ TEST(RegionPlan, LargeObjectsInAKeptTileNeedNoFullFrame) {
   EXPECT_TRUE(plan_regions(kFrame, grid_plan(), inside, o).full_frame);
 }
 
+// Step 2b chooses the tiles for the fewest views: a small region that two tiles hold goes
+// to the one that also holds the large object, though the other has more margin.
+TEST(RegionPlan, LargeObjectsInAKeptTileChooseTheTilesForFewestViews) {
+  RegionPlanOptions o;
+  o.full_frame_finds_px = 30;
+  // Small (600, 200)-(620, 220): in t1 (margin 196 to its bottom) and t3 (40 to its top).
+  // Large (500, 450)-(560, 550): in t3 only.
+  const std::vector<Region> regions{{{600, 200, 20, 20}, 0}, {{500, 450, 60, 100}, 0}};
+  const SlicePlan greedy = plan_regions(kFrame, grid_plan(), regions, o);
+  EXPECT_EQ(kept_indices(greedy, grid_plan()), Indices({1}));
+  EXPECT_TRUE(greedy.full_frame);
+  o.large_in_kept_tiles = true;
+  const SlicePlan fewest = plan_regions(kFrame, grid_plan(), regions, o);
+  EXPECT_EQ(kept_indices(fewest, grid_plan()), Indices({3}));
+  EXPECT_FALSE(fewest.full_frame);
+  // With a second large object in t0 only, t3 alone needs the full frame too: 2 views
+  // either way, and step 3's choice stays (t1, the most margin, and the full frame).
+  std::vector<Region> more = regions;
+  more.push_back({{10, 10, 30, 40}, 0});
+  const SlicePlan tie = plan_regions(kFrame, grid_plan(), more, o);
+  EXPECT_EQ(kept_indices(tie, grid_plan()), Indices({1}));
+  EXPECT_TRUE(tie.full_frame);
+}
+
 // The packed variant: small regions become crops in one canvas, moved whole into the frame;
 // large ones keep the full frame; a crop too large for a canvas takes tiles.
 TEST(RegionPlan, PackedSmallRegionsAreCropsLargeOnesTheFullFrame) {
@@ -274,6 +298,47 @@ TEST(RegionPlan, SmallRegionsAlwaysLieWholeInAKeptTile) {
       }
       ASSERT_EQ(plan_regions(frame, full, regions).tiles, gated.tiles);
     }
+  }
+}
+
+// With large regions too: large_in_kept_tiles never runs more views than without it, and
+// every small region still lies whole in a kept tile.
+TEST(RegionPlan, LargeInKeptTilesNeverRunsMoreViews) {
+  std::mt19937 rng(11);
+  for (const cv::Size frame : {cv::Size(768, 576), cv::Size(1920, 1080)}) {
+    SliceOptions so;
+    so.mode = SliceMode::kAdaptive;
+    const SlicePlan full = plan_slices(frame, so, PlannerContext::for_input({416, 416}));
+    ASSERT_TRUE(full.full_frame);
+    RegionPlanOptions o;
+    o.full_frame_finds_px = full_frame_finds_px(frame, {416, 416});
+    const int max_w = full.min_overlap_px.width, max_h = full.min_overlap_px.height;
+    int fewer = 0;
+    for (int round = 0; round < 300; ++round) {
+      std::vector<Region> regions;
+      const int n = std::uniform_int_distribution<int>(1, 6)(rng);
+      for (int i = 0; i < n; ++i) {
+        const bool large = std::uniform_int_distribution<int>(0, 2)(rng) == 0;
+        const int w = std::uniform_int_distribution<int>(1, max_w)(rng);
+        const int h = std::uniform_int_distribution<int>(1, max_h)(rng);
+        regions.push_back({{std::uniform_int_distribution<int>(0, frame.width - w)(rng),
+                            std::uniform_int_distribution<int>(0, frame.height - h)(rng), w, h},
+                           large ? o.full_frame_finds_px : 1.0});
+      }
+      o.large_in_kept_tiles = false;
+      const SlicePlan greedy = plan_regions(frame, full, regions, o);
+      o.large_in_kept_tiles = true;
+      const SlicePlan fewest = plan_regions(frame, full, regions, o);
+      ASSERT_LE(fewest.views(), greedy.views());
+      fewer += fewest.views() < greedy.views() ? 1 : 0;
+      for (const Region& r : regions) {
+        if (r.object_px >= o.full_frame_finds_px && fewest.full_frame) continue;
+        const bool held = std::any_of(fewest.tiles.begin(), fewest.tiles.end(),
+                                      [&r](const TileRect& t) { return (t.rect() & r.area) == r.area; });
+        ASSERT_TRUE(held) << "region " << r.area << " in frame " << frame;
+      }
+    }
+    EXPECT_GT(fewer, 0) << frame; // the option does save views on some of these
   }
 }
 
