@@ -50,7 +50,11 @@ void add_slice_options(CLI::App* cmd, SliceArgs& a) {
   cmd->add_flag("--agnostic-merge", a.agnostic_merge, "Merge boxes of different classes too")->group(group);
   cmd->add_flag_callback(
          "--no-edge-cuts", [&a] { a.edge_cuts = false; },
-         "Do not absorb or join boxes cut by inner tile borders (SAHI's merge alone)")
+         "Do not absorb or join boxes cut by inner tile borders, nor split groups (SAHI's merge alone)")
+      ->group(group);
+  cmd->add_flag_callback(
+         "--no-split-groups", [&a] { a.split_groups = false; },
+         "Keep a full-frame box around objects that a tile boxed apart (greedy NMM then encloses them)")
       ->group(group);
 }
 
@@ -93,6 +97,7 @@ tiling::MergeOptions to_merge_options(const SliceArgs& a) {
   o.threshold = a.match_threshold;
   o.class_agnostic = a.agnostic_merge;
   o.edge_cuts = a.edge_cuts;
+  o.split_groups = a.split_groups;
   return o;
 }
 

@@ -20,7 +20,8 @@ struct SliceArgs {
   std::string merge = "greedy-nmm", match = "ios";
   float match_threshold = 0.5f;
   bool agnostic_merge = false;
-  bool edge_cuts = true; // --no-edge-cuts: SAHI's merge alone
+  bool edge_cuts = true;    // --no-edge-cuts: SAHI's merge alone
+  bool split_groups = true; // --no-split-groups: the cut rule without the group rule
 };
 
 // Adds --slice --overlap --min-object --budget-ms --full-frame --no-full-frame --merge

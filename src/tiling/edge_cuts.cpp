@@ -3,7 +3,9 @@
 #include "tilescope/tiling/edge_cuts.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
+#include <set>
 
 namespace tilescope::tiling {
 namespace {
@@ -58,6 +60,41 @@ std::size_t find(std::vector<std::size_t>& parent, std::size_t i) {
   return i;
 }
 
+// Rule "group" (edge_cuts.h): is the full-frame box `g` two or more objects that some
+// tile boxed apart?
+bool is_group(std::span<const TileDetection> detections, std::size_t g, const EdgeCutOptions& options) {
+  const BoxXYXY& group = detections[g].detection.box;
+  const double group_area = area(group);
+  if (group_area <= 0) return false;
+  std::map<int, std::vector<const BoxXYXY*>> members; // by tile
+  std::set<int> whole;                                // tiles that boxed the group's object whole
+  for (const TileDetection& d : detections) {
+    if (d.tile < 0 || !(options.class_agnostic || d.detection.class_id == detections[g].detection.class_id))
+      continue;
+    const BoxXYXY& b = d.detection.box;
+    if (detect::iou(b, group) >= 0.5f) whole.insert(d.tile);
+    const double a = area(b);
+    if (d.cut_sides == 0 && a >= options.group_member_share * group_area &&
+        intersection(b, group) >= options.group_containment * a) {
+      members[d.tile].push_back(&b);
+    }
+  }
+  for (const auto& [tile, boxes] : members) {
+    if (whole.count(tile)) continue;
+    for (std::size_t x = 0; x < boxes.size(); ++x) {
+      for (std::size_t y = x + 1; y < boxes.size(); ++y) {
+        const BoxXYXY& p = *boxes[x];
+        const BoxXYXY& q = *boxes[y];
+        const BoxXYXY both{std::min(p.x1, q.x1), std::min(p.y1, q.y1), std::max(p.x2, q.x2),
+                           std::max(p.y2, q.y2)};
+        if (detect::iou(p, q) < options.group_apart_iou && detect::iou(both, group) >= options.group_span_iou)
+          return true;
+      }
+    }
+  }
+  return false;
+}
+
 } // namespace
 
 std::uint8_t cut_sides(const BoxXYXY& box_in_tile, const TileRect& tile, cv::Size frame, float tolerance_px) {
@@ -81,6 +118,11 @@ void resolve_edge_cuts(std::span<const TileDetection> detections, const EdgeCutO
     return options.class_agnostic || detections[i].detection.class_id == detections[j].detection.class_id;
   };
 
+  // Groups: a full-frame box that one tile saw as separate objects (rule in edge_cuts.h).
+  for (std::size_t i = 0; i < n && options.split_groups; ++i) {
+    if (detections[i].tile < 0 && is_group(detections, i, options)) alive[i] = 0;
+  }
+
   // Absorb: each cut box into the uncut box that holds most of it.
   for (std::size_t i = 0; i < n; ++i) {
     const TileDetection& part = detections[i];
@@ -90,7 +132,7 @@ void resolve_edge_cuts(std::span<const TileDetection> detections, const EdgeCutO
     double best_cover = 0;
     for (std::size_t j = 0; j < n; ++j) {
       const TileDetection& whole = detections[j];
-      if (j == i || whole.cut_sides != 0 || !same_class(i, j)) continue;
+      if (j == i || !alive[j] || whole.cut_sides != 0 || !same_class(i, j)) continue;
       const double cover = intersection(part.detection.box, whole.detection.box) / part_area;
       if (cover < options.containment ||
           !reaches(whole.detection.box, part.detection.box, part.cut_sides, tol)) {
@@ -168,6 +210,7 @@ void merge_tile_detections(std::span<const TileDetection> detections, const Merg
     EdgeCutOptions cut_options;
     cut_options.tolerance_px = tolerance_px;
     cut_options.class_agnostic = merge.class_agnostic;
+    cut_options.split_groups = merge.split_groups;
     resolve_edge_cuts(detections, cut_options, candidates);
   } else {
     for (const TileDetection& td : detections)

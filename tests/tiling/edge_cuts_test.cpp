@@ -3,6 +3,7 @@
 #include "tilescope/tiling/edge_cuts.h"
 #include "tilescope/tiling/merge.h"
 
+#include <algorithm>
 #include <gtest/gtest.h>
 
 namespace tilescope::tiling {
@@ -157,6 +158,59 @@ TEST(EdgeCuts, DifferentObjectsAreNotJoinedOrAbsorbed) {
   out.clear();
   resolve_edge_cuts(c, EdgeCutOptions{}, out);
   EXPECT_EQ(out.size(), 2u);
+}
+
+// Group: the full-frame pass boxes two people side by side as one (score 0.7); a tile
+// boxes them apart (0.6, 0.55). Greedy NMM with IoS would grow both tile boxes into the
+// pair box (each lies inside it); the group rule drops the pair box first.
+TEST(EdgeCuts, FullFrameBoxAroundObjectsATileBoxedApartIsDropped) {
+  TileDetection pair;
+  pair.detection = {{100, 100, 180, 260}, 0.7f, 0};
+  pair.tile = -1;
+  TileDetection left, right;
+  left.detection = {{100, 102, 138, 258}, 0.6f, 0};
+  left.tile = 0;
+  right.detection = {{142, 100, 180, 260}, 0.55f, 0};
+  right.tile = 0;
+  const std::vector<TileDetection> dets{left, right, pair};
+  MergeOptions merge; // SAHI's: greedy NMM, IoS 0.5
+  const std::vector<Detection> split = resolve_and_merge(dets, merge);
+  ASSERT_EQ(split.size(), 2u);
+  EXPECT_EQ(split[0].box, left.detection.box);
+  EXPECT_EQ(split[1].box, right.detection.box);
+  // Without the rule: one box around the pair.
+  merge.split_groups = false;
+  const std::vector<Detection> grouped = resolve_and_merge(dets, merge);
+  ASSERT_EQ(grouped.size(), 1u);
+  EXPECT_EQ(grouped[0].box, pair.detection.box);
+  merge.split_groups = true;
+
+  // The tile also boxed the pair's area whole: it may be one object in parts; kept.
+  TileDetection whole = pair;
+  whole.tile = 0;
+  whole.detection.score = 0.5f;
+  EXPECT_EQ(resolve_and_merge({left, right, whole, pair}, merge).size(), 1u);
+  // The two boxes come from different tiles: no one view saw them apart; kept.
+  TileDetection right_elsewhere = right;
+  right_elsewhere.tile = 1;
+  EXPECT_EQ(resolve_and_merge({left, right_elsewhere, pair}, merge).size(), 1u);
+  // Small parts (a head, a bag) inside a large full-frame box do not make it a group.
+  TileDetection head, bag;
+  head.detection = {{120, 100, 150, 130}, 0.6f, 0};
+  head.tile = 0;
+  bag.detection = {{150, 200, 180, 240}, 0.6f, 0};
+  bag.tile = 0;
+  EXPECT_EQ(resolve_and_merge({head, bag, pair}, merge).size(), 1u);
+  // Two boxes that overlap much (one object boxed twice) do not either.
+  TileDetection twice = left;
+  twice.detection.box = {104, 100, 150, 258};
+  EXPECT_EQ(resolve_and_merge({left, twice, pair}, merge).size(), 1u);
+  // Another class in the tile does not split a person's box.
+  TileDetection left_car = left, right_car = right;
+  left_car.detection.class_id = right_car.detection.class_id = 2;
+  const std::vector<Detection> classes = resolve_and_merge({left_car, right_car, pair}, merge);
+  EXPECT_EQ(std::count_if(classes.begin(), classes.end(), [](const Detection& d) { return d.class_id == 0; }),
+            1);
 }
 
 } // namespace

@@ -53,6 +53,9 @@ struct MergeOptions {
   // TiledDetector: apply the edge-cut rule (edge_cuts.h) to tile boxes before the
   // merge. false: SAHI's merge alone.
   bool edge_cuts = true;
+  // With edge_cuts: drop a full-frame box that a tile saw as separate objects (the group
+  // rule, edge_cuts.h). false: the cut rule alone.
+  bool split_groups = true;
 };
 
 MergeAlgorithm parse_merge_algorithm(const std::string& text); // nms | nmm | greedy-nmm
