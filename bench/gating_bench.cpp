@@ -6,7 +6,7 @@
 //
 //   gating_bench [--video vtest.avi] [--model nanodet.json] [--frames 0] [--step 2]
 //                [--sweep-every 10,15,20] [--shifts 1,2,3] [--verbose]
-//                [--confirmation-tiles 0|1] [--large-in-tiles 0|1] [--ghost-filter LEVELS]
+//                [--confirmation-tiles 1|0] [--large-in-tiles 1|0] [--ghost-filter LEVELS]
 //                [--still-every N] [--packed 0|1] [--pack-large 0|1] [--pack-gap PX]
 //                [--pack-join PX] [--predicted-padding FRACTION] [--motion-padding PX]
 //                (GatingOptions, camera_pipeline.h; defaults as shipped) [--full-shifts 0|1]
@@ -28,7 +28,8 @@
 // --match contained also counts boxes one of which lies mostly inside the other
 // (same_object()): a diagnostic for reference events that are two people in one box.
 // Views = tiles + packed canvases + the full-frame pass that ran; the engine's cost is per
-// view (every view is one model input).
+// view (every view is one model input). The summary also gives the share of tiles alone
+// (views other than the full-frame pass), the "tiles of full slicing".
 // --verbose lists the reference events and, per gated run, the ones it missed with the
 // best IoU any gated box reached in each frame the reference showed the object.
 #include "camera_pipeline.h"
@@ -341,10 +342,11 @@ int main(int argc, char** argv) {
       std::string name;
       std::vector<int> found;
       double views_share = 0;
+      double tiles_share = 0; // views other than the full-frame pass (tiles, packed canvases)
     };
     std::vector<Summary> summaries;
     if (!shifts.empty() && g_full_shifts) {
-      Summary s{"full slicing", {}, 1.0};
+      Summary s{"full slicing", {}, 1.0, 1.0};
       for (int shift : shifts) {
         std::fprintf(stderr, "[gating_bench] full slicing, frames moved %d px...\n", shift);
         const Run moved = run_video("full, moved", video, detector, full_tiling, max_frames, step, shift);
@@ -356,10 +358,10 @@ int main(int argc, char** argv) {
       config::TilingSettings gated = full_tiling;
       gated.motion_gating = true;
       gated.sweep_every = sweep;
-      Summary s{"gated, sweep every " + std::to_string(sweep), {}, 0};
+      Summary s{"gated, sweep every " + std::to_string(sweep), {}, 0, 0};
       std::vector<int> all_shifts{0};
       all_shifts.insert(all_shifts.end(), shifts.begin(), shifts.end());
-      std::int64_t views = 0, full_views = 0;
+      std::int64_t views = 0, full_views = 0, tiles = 0, full_tiles = 0;
       for (int shift : all_shifts) {
         std::fprintf(stderr, "[gating_bench] gated, sweep every %d, frames moved %d px...\n", sweep, shift);
         const Run run = run_video("gated", video, detector, gated, max_frames, step, shift);
@@ -369,8 +371,11 @@ int main(int argc, char** argv) {
         if (shift > 0) s.found.push_back(recall.found);
         views += run.views;
         full_views += full.views;
+        tiles += run.views - run.full_frame_passes;
+        full_tiles += full.views - full.full_frame_passes;
       }
       s.views_share = double(views) / full_views;
+      s.tiles_share = full_tiles > 0 ? double(tiles) / full_tiles : 0.0;
       summaries.push_back(s);
     }
     if (!shifts.empty()) {
@@ -384,9 +389,9 @@ int main(int argc, char** argv) {
           each += (each.empty() ? "" : ", ") + std::to_string(f);
         }
         mean /= static_cast<double>(s.found.size());
-        std::printf("- %s: share of views %.2f, recall %.1f/%zu = %.3f (%s)\n", s.name.c_str(), s.views_share,
-                    mean, full.events.size(), full.events.empty() ? 1.0 : mean / full.events.size(),
-                    each.c_str());
+        std::printf("- %s: share of views %.2f (of tiles %.2f), recall %.1f/%zu = %.3f (%s)\n",
+                    s.name.c_str(), s.views_share, s.tiles_share, mean, full.events.size(),
+                    full.events.empty() ? 1.0 : mean / full.events.size(), each.c_str());
       }
     }
     std::printf("\n%lld processed frames of %s (every %d-th), full plan %.2f views/frame\n",

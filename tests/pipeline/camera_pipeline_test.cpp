@@ -169,7 +169,7 @@ TEST_F(CameraPipelineTest, GatedEventRecallAgainstFullSlicing) {
 
 // GatingOptions::confirmation_tiles: a large person (>= 30 px, which the full-frame pass
 // alone would serve) gets a tile over it in the frames after its track starts, while its
-// event is being confirmed. Without the option most of those frames run no tile there.
+// event is being confirmed (on by default). Without it most of those frames run no tile there.
 TEST_F(CameraPipelineTest, ConfirmationTilesLookAtYoungLargeTracks) {
   TempStore store("pipeline");
   config::CameraConfig camera = vtest_camera();
@@ -197,11 +197,13 @@ TEST_F(CameraPipelineTest, ConfirmationTilesLookAtYoungLargeTracks) {
     }
     return uncovered;
   };
-  GatingOptions with;
-  with.confirmation_tiles = true;
+  GatingOptions with; // the default
+  GatingOptions without;
+  without.confirmation_tiles = false;
   int young_with = 0, young_without = 0;
   const int uncovered_with = young_without_tile(run_video(camera, *store, frames, 2, with), young_with);
-  const int uncovered_without = young_without_tile(run_video(camera, *store, frames, 2), young_without);
+  const int uncovered_without =
+      young_without_tile(run_video(camera, *store, frames, 2, without), young_without);
   std::printf("[ measured ] young large tracks without a tile over them: %d of %d with confirmation tiles, "
               "%d of %d without\n",
               uncovered_with, young_with, uncovered_without, young_without);

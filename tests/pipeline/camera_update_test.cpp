@@ -123,12 +123,12 @@ TEST_F(CameraUpdateTest, SameStreamKeepsTracksAndOpenEvents) {
   const std::int64_t processed_before = worker.stats().frames_processed;
   const int reconnects_before = worker.source_status().reconnects;
 
-  // A zone over the left half, a new name and another snapshot margin: the
-  // stream stays.
+  // A zone over the left half, a new name and a stricter event score: the stream stays.
+  // (A lower min_score would rightly open events for tracks that scored between the two.)
   config::CameraConfig edited = camera;
   edited.name = "still-renamed";
   edited.zones.push_back({"left", {{0, 0}, {0.5, 0}, {0.5, 1}, {0, 1}}});
-  edited.events.min_score = 0.45;
+  edited.events.min_score = 0.55;
   const std::size_t notices_at_update = got.size();
   ASSERT_TRUE(worker.update(edited));
   EXPECT_EQ(worker.config().name, "still-renamed");
