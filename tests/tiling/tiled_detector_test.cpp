@@ -4,7 +4,9 @@
 // tiles must find small players the full frame misses. Skipped when either is missing.
 #include "tilescope/tiling/packed_views.h"
 #include "tilescope/tiling/tiled_detector.h"
+#include "tilescope/video/video_reader.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <memory>
@@ -220,6 +222,47 @@ TEST_F(TiledDetectorTest, TilesFindSmallPlayersTheFullFrameMisses) {
   EXPECT_EQ(adaptive_result.plan.tiles.size(), 18u); // 416 tiles, 6x3 (AdaptivePlan.HandComputed...)
   EXPECT_GT(adaptive_tiles.context().per_tile_ms, 0);
   EXPECT_GT(adaptive_tiles.context().full_frame_ms, 0);
+}
+
+// The group rule (edge_cuts.h) on a real pair: frame 626 of vtest.avi, two people one
+// behind the other (checked by eye: docs/images/group_rule.jpg). The full-frame pass boxes
+// them as one (score 0.71), a tile boxes them apart (0.55, 0.52); SAHI's merge keeps the
+// pair box, the group rule the two people.
+TEST_F(TiledDetectorTest, TwoPeopleTheFullFrameBoxesAsOneStayTwo) {
+  const std::string video = std::string(TILESCOPE_SOURCE_DIR) + "/.cache/media/vtest.avi";
+  if (!std::filesystem::exists(video)) GTEST_SKIP() << video << " missing: run scripts/setup";
+  video::VideoReader reader = video::VideoReader::open(video);
+  video::Frame frame;
+  for (int i = 0; i <= 626; ++i)
+    ASSERT_TRUE(reader.read(frame)) << "vtest.avi ends before frame " << i;
+  // The tile's boxes, checked by eye against the frame; the full-frame pass's pair box.
+  const BoxXYXY back{598, 248, 638, 336}, front{582, 280, 620, 380};
+  const BoxXYXY pair{582, 246, 638, 381};
+  SliceOptions adaptive;
+  adaptive.mode = SliceMode::kAdaptive;
+  for (const bool split : {true, false}) {
+    MergeOptions merge;
+    merge.split_groups = split;
+    TiledDetector tiled(*detector_, adaptive, merge);
+    const TiledResult r = tiled.detect(frame.bgr, {});
+    ASSERT_TRUE(r.plan.full_frame);
+    ASSERT_EQ(r.plan.tiles.size(), 4u);
+    const double to_back = best_iou(r.detections, back, kPerson, 0.25f);
+    const double to_front = best_iou(r.detections, front, kPerson, 0.25f);
+    const double to_pair = best_iou(r.detections, pair, kPerson, 0.25f);
+    std::printf("[ measured ] split_groups %d: best IoU with the back person %.2f, the front one %.2f, "
+                "the pair %.2f\n",
+                split, to_back, to_front, to_pair);
+    if (split) {
+      EXPECT_GT(to_back, 0.8);
+      EXPECT_GT(to_front, 0.8);
+      EXPECT_LT(to_pair, 0.6);
+    } else {
+      EXPECT_GT(to_pair, 0.8);
+      EXPECT_LT(to_back, 0.6);
+      EXPECT_LT(to_front, 0.6);
+    }
+  }
 }
 
 // The same players seen through crops around them packed into model inputs (live gating,
