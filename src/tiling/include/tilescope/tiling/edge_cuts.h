@@ -33,8 +33,8 @@
 //            (two uncut boxes of the class inside the full-frame box, each a fair share of
 //            it, overlapping little, together spanning it) and boxed nothing matching the
 //            full-frame box whole, the finer view is believed: the full-frame box is
-//            dropped. (Measured on vtest.avi: such pair boxes are the reference events a
-//            gated run "missed" while it had both people; EdgeCutOptions has the numbers.)
+//            dropped. EdgeCutOptions has the thresholds; README "Groups" the measured
+//            effect (frame 626 of vtest.avi: tiling.TiledDetectorTest.TwoPeople...).
 // Group runs first, then absorb, then join over the cut boxes that remain. Everything left then
 // goes through the ordinary merge (merge.h).
 #pragma once

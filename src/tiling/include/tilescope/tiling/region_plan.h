@@ -20,7 +20,12 @@
 //      (full_frame_finds_px = 0, the default: this step never applies.)
 //      With RegionPlanOptions::large_in_kept_tiles, a large region lying whole inside a
 //      tile that step 3 or 4 keeps anyway is looked at there instead (step 2b): the full
-//      frame runs only for large regions no kept tile holds.
+//      frame runs only for large regions no kept tile holds. When step 3's choice would
+//      still need the full frame for them (and no region forces it, step 4), the subsets
+//      of the plan's tiles (plans of up to 12 tiles) are searched for one that holds every
+//      small region and runs strictly fewer views, the full frame counted when some large
+//      region lies in none of its tiles; among the cheapest, the most margin (summed over
+//      the regions, each at its best tile). No cheaper subset: step 3's choice stays.
 //   3. Any other region that lies whole inside at least one tile of the full plan needs
 //      exactly one of them. Regions are served most constrained first (fewest such tiles;
 //      ties in the given order): a tile already kept that holds the region whole is reused
