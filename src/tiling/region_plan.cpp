@@ -4,6 +4,7 @@
 #include "tilescope/core/error.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <limits>
 #include <numeric>
@@ -54,48 +55,62 @@ std::vector<bool> fewest_views(cv::Size frame, const SlicePlan& full_plan, const
                                const std::vector<cv::Rect>& large, std::vector<bool> greedy) {
   const std::size_t n = full_plan.tiles.size();
   if (n > kMaxSearchTiles) return greedy;
-  const auto count = [](const std::vector<bool>& kept) {
-    return static_cast<int>(std::count(kept.begin(), kept.end(), true));
+  // Per region (small ones first): the tiles holding it as a bit mask, and its margin in
+  // each of them (capped, so a side on the frame's edge does not swamp the sum).
+  struct Held {
+    std::uint32_t tiles = 0;
+    std::vector<long long> margin;
   };
-  int best_cost = count(greedy) + 1; // greedy's tiles and the full frame
-  long long best_margin = 0;
-  bool improved = false;
-  std::vector<bool> best = std::move(greedy);
-  std::vector<bool> kept(n);
-  for (std::uint32_t mask = 1; mask < (1u << n); ++mask) {
-    for (std::size_t t = 0; t < n; ++t)
-      kept[t] = (mask >> t) & 1u;
-    if (count(kept) > best_cost) continue; // costlier even without the full frame
-    // Each region's most margin among the kept tiles holding it; -1: none holds it.
-    const auto best_margin_of = [&](const cv::Rect& region) -> long long {
-      long long m = -1;
-      for (std::size_t t = 0; t < n; ++t)
-        if (kept[t] && holds(full_plan.tiles[t], region))
-          m = std::max<long long>(m, std::min(margin(full_plan.tiles[t], region, frame), 1 << 16));
-      return m;
-    };
-    long long total = 0;
-    bool ok = true;
-    for (std::size_t r = 0; r < small.size() && ok; ++r) {
-      const long long m = best_margin_of(small[r]);
-      ok = m >= 0;
-      total += m;
-    }
-    if (!ok) continue;
-    bool large_held = true;
-    for (const cv::Rect& region : large) {
-      const long long m = best_margin_of(region);
-      large_held = large_held && m >= 0;
-      total += std::max(m, 0LL);
-    }
-    const int cost = count(kept) + (large_held ? 0 : 1);
-    if (cost < best_cost || (improved && cost == best_cost && total > best_margin)) {
-      improved = true; // greedy's choice is replaced only by a strictly cheaper one
-      best_cost = cost;
-      best_margin = total;
-      best = kept;
+  std::vector<Held> held;
+  held.reserve(small.size() + large.size());
+  for (const std::vector<cv::Rect>* group : {&small, &large}) {
+    for (const cv::Rect& region : *group) {
+      Held h;
+      h.margin.assign(n, 0);
+      for (std::size_t t = 0; t < n; ++t) {
+        if (!holds(full_plan.tiles[t], region)) continue;
+        h.tiles |= 1u << t;
+        h.margin[t] = std::min(margin(full_plan.tiles[t], region, frame), 1 << 16);
+      }
+      held.push_back(std::move(h));
     }
   }
+  // The regions' summed margin, each at its best tile of `mask` (a large one none holds: 0).
+  const auto total_margin = [&](std::uint32_t mask) {
+    long long total = 0;
+    for (const Held& h : held) {
+      long long best = 0;
+      for (std::size_t t = 0; t < n; ++t)
+        if ((mask & h.tiles) >> t & 1u) best = std::max(best, h.margin[t]);
+      total += best;
+    }
+    return total;
+  };
+
+  int best_cost = static_cast<int>(std::count(greedy.begin(), greedy.end(), true)) + 1; // + the full frame
+  long long best_margin = 0;
+  std::uint32_t best_mask = 0; // 0: greedy's choice stands
+  for (std::uint32_t mask = 1; mask < (1u << n); ++mask) {
+    const int tiles = std::popcount(mask);
+    if (tiles > best_cost) continue; // costlier even without the full frame
+    const auto in_mask = [mask](const Held& h) { return (mask & h.tiles) != 0; };
+    const auto small_end = held.begin() + static_cast<std::ptrdiff_t>(small.size());
+    if (!std::all_of(held.begin(), small_end, in_mask)) continue;
+    const int cost = tiles + (std::all_of(small_end, held.end(), in_mask) ? 0 : 1);
+    // Greedy's choice is replaced only by a strictly cheaper one; among the cheapest, the
+    // most margin, then the lowest mask.
+    if (cost > best_cost || (cost == best_cost && best_mask == 0)) continue;
+    const long long total = total_margin(mask);
+    if (cost < best_cost || total > best_margin) {
+      best_cost = cost;
+      best_margin = total;
+      best_mask = mask;
+    }
+  }
+  if (best_mask == 0) return greedy;
+  std::vector<bool> best(n);
+  for (std::size_t t = 0; t < n; ++t)
+    best[t] = (best_mask >> t) & 1u;
   return best;
 }
 

@@ -88,6 +88,12 @@ TiledResult TiledDetector::detect(const cv::Mat& frame_bgr, const detect::Detect
   const cv::Size input = detector_.input_size();
   float tolerance_px = 0;
   tile_boxes_.clear();
+  // A box of view `index` (a tile, or a packed crop), in frame pixels, with its cut sides
+  // against that view's rectangle (`box_in_view`: the box in the view's own pixels).
+  const auto add = [&](const detect::Detection& in_frame, const detect::BoxXYXY& box_in_view,
+                       const TileRect& view, int index, float tol) {
+    tile_boxes_.push_back({in_frame, index, merge_.edge_cuts ? cut_sides(box_in_view, view, frame, tol) : 0});
+  };
   for (std::size_t i = 0; i < plan.tiles.size(); ++i) {
     const TileRect& tile = plan.tiles[i];
     const double tile_scale = std::max(static_cast<double>(tile.width()) / input.width,
@@ -96,12 +102,9 @@ TiledResult TiledDetector::detect(const cv::Mat& frame_bgr, const detect::Detect
     tolerance_px = std::max(tolerance_px, tol);
     const auto dx = static_cast<float>(tile.x1), dy = static_cast<float>(tile.y1);
     for (const detect::Detection& d : run.detections_in_image[i]) {
-      TileDetection td;
-      td.detection = d;
-      td.detection.box = {d.box.x1 + dx, d.box.y1 + dy, d.box.x2 + dx, d.box.y2 + dy};
-      td.tile = static_cast<int>(i);
-      td.cut_sides = merge_.edge_cuts ? cut_sides(d.box, tile, frame, tol) : 0;
-      tile_boxes_.push_back(td);
+      detect::Detection in_frame = d;
+      in_frame.box = {d.box.x1 + dx, d.box.y1 + dy, d.box.x2 + dx, d.box.y2 + dy};
+      add(in_frame, d.box, tile, static_cast<int>(i), tol);
     }
   }
   // Packed crops: each crop is a tile of its own (indices after the plan's tiles).
@@ -112,12 +115,8 @@ TiledResult TiledDetector::detect(const cv::Mat& frame_bgr, const detect::Detect
     tolerance_px = std::max(tolerance_px, tol);
     for (const PlacedDetection& p :
          map_canvas_detections(canvas, run.detections_in_image[plan.tiles.size() + c])) {
-      TileDetection td;
-      td.detection = p.detection;
-      td.tile = crop_index + static_cast<int>(p.placement);
-      td.cut_sides =
-          merge_.edge_cuts ? cut_sides(p.box_in_crop, canvas.placements[p.placement].crop, frame, tol) : 0;
-      tile_boxes_.push_back(td);
+      add(p.detection, p.box_in_crop, canvas.placements[p.placement].crop,
+          crop_index + static_cast<int>(p.placement), tol);
     }
     crop_index += static_cast<int>(canvas.placements.size());
   }
